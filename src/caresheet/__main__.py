@@ -1,0 +1,3 @@
+from caresheet.cli import main
+
+main()

@@ -1,0 +1,562 @@
+"""Read and write the text files authors edit: YAML front matter + a Markdown body.
+
+The front matter holds what the program acts on (codes, params, findings, rules); the body
+holds what the patient reads, as ``## Heading {#kind}`` sections, ``### Group`` headings
+and ``-`` steps. "When should you call for help?" has no body of its own: it is generated
+from the rules. Every error names the file and line and says how to fix it.
+
+A translation is its own file with ``translation_of: en``: it carries only words (title,
+aliases, questions, rule texts by id, the body) and takes codes, params, findings and rule
+conditions from the sheet it translates, so the logic cannot drift between languages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from caresheet.errors import ConditionError, SheetFormatError
+from caresheet.sheet import (
+    Group,
+    Paragraph,
+    Section,
+    SectionKind,
+    Sheet,
+    SheetReferenceError,
+    Step,
+    StepList,
+)
+
+SourcePath = tuple[str | int, ...]
+FENCE = "---"
+_SECTION_HEADING = re.compile(r"^##\s+(?P<heading>.+?)\s*(?:\{#(?P<kind>[a-z_]+)\})?\s*$")
+_GROUP_HEADING = re.compile(r"^###\s+(?P<heading>.+?)\s*$")
+_BULLET = re.compile(r"^(?P<indent> *)[-*]\s+(?P<text>.+)$")
+
+# Front-matter keys in the order they are written, and which a translation may carry.
+FRONT_KEYS = (
+    "code",
+    "language",
+    "translation_of",
+    "title",
+    "version",
+    "status",
+    "reviewer",
+    "reviewed_on",
+    "review_note",
+    "aliases",
+    "keywords",
+    "clinical_codes",
+    "params",
+    "findings",
+    "expected",
+    "milestones",
+    "rules",
+)
+# A translation carries words only: the codes come from the sheet it translates.
+TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes"}
+
+
+@dataclass
+class Parsed:
+    """A sheet and where each of its parts came from, for messages that point at a line."""
+
+    sheet: Sheet
+    path: str
+    lines: dict[SourcePath, int] = field(default_factory=dict)
+
+    def line_of(self, where: SourcePath) -> int:
+        """The line of ``where``, or of its nearest located parent."""
+        return line_of(self.lines, where)
+
+
+def line_of(lines: dict[SourcePath, int], where: SourcePath) -> int:
+    """The line of ``where`` in a line map, or of its nearest located parent (else 1)."""
+    for end in range(len(where), -1, -1):
+        if where[:end] in lines:
+            return lines[where[:end]]
+    return 1
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_file(path: Path | str, base: Sheet | None = None) -> Parsed:
+    """Parse one sheet file; a translation needs the sheet it translates as ``base``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SheetFormatError(str(path), 1, f"cannot read the file: {error}") from None
+    return parse(text, str(path), base)
+
+
+def translation_source(text: str) -> str | None:
+    """The language a file translates, read from its front matter without validating it."""
+    match = re.search(r"^translation_of:\s*['\"]?([a-z-]+)", text, re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def parse(text: str, path: str = "<sheet>", base: Sheet | None = None) -> Parsed:
+    """Parse sheet text into a validated Sheet, or raise SheetFormatError at file:line."""
+    front_text, front_line, body, body_line = _split(text, path)
+    data, lines = _load_yaml(front_text, path, front_line)
+    if data.get("translation_of") is not None:
+        if base is None:
+            raise SheetFormatError(
+                path,
+                lines.get(("translation_of",), 1),
+                f"this is a translation of the {data['translation_of']!r} sheet; "
+                "keep that file beside it and read both together",
+            )
+        data = _merge_translation(data, lines, base, path)
+    data["sections"], body_lines = _parse_body(body, path, body_line)
+    lines.update(body_lines)
+    return Parsed(_validate(data, lines, path), path, lines)
+
+
+def _split(text: str, path: str) -> tuple[str, int, list[str], int]:
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FENCE:
+        raise SheetFormatError(path, 1, "a sheet starts with a '---' line, then its front matter")
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FENCE:
+            return "\n".join(lines[1:index]), 2, lines[index + 1 :], index + 2
+    raise SheetFormatError(path, 1, "the front matter has no closing '---' line")
+
+
+def _load_yaml(
+    text: str, path: str, first_line: int
+) -> tuple[dict[str, Any], dict[SourcePath, int]]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = first_line + (mark.line if mark else 0)
+        raise SheetFormatError(
+            path, line, f"front matter is not valid YAML: {error.problem}"
+        ) from None
+    finally:
+        loader.dispose()
+    lines: dict[SourcePath, int] = {}
+    if node is None:
+        raise SheetFormatError(path, first_line, "the front matter is empty; it needs code, title…")
+    value = _build(loader, node, (), lines, path, first_line)
+    if not isinstance(value, dict):
+        raise SheetFormatError(path, first_line, "the front matter must be 'key: value' lines")
+    return value, lines
+
+
+def _build(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    where: SourcePath,
+    lines: dict[SourcePath, int],
+    path: str,
+    first_line: int,
+) -> Any:
+    """Build plain Python from a YAML node, noting each value's line by its path."""
+    line = first_line + node.start_mark.line
+    lines[where] = line
+    if isinstance(node, yaml.MappingNode):
+        built: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if key in built:
+                raise SheetFormatError(
+                    path, first_line + key_node.start_mark.line, f"{key!r} is given twice"
+                )
+            built[key] = _build(loader, value_node, (*where, key), lines, path, first_line)
+            lines[(*where, key)] = first_line + key_node.start_mark.line
+        return built
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(loader, item, (*where, i), lines, path, first_line)
+            for i, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node)
+
+
+def _merge_translation(
+    data: dict[str, Any], lines: dict[SourcePath, int], base: Sheet, path: str
+) -> dict[str, Any]:
+    """Lay a translation's words over the sheet it translates; logic comes from ``base``."""
+    for key in data:
+        if key not in TRANSLATION_KEYS:
+            raise SheetFormatError(
+                path,
+                lines.get((key,), 1),
+                f"{key!r} comes from the {base.language!r} sheet; a translation holds only words",
+            )
+    merged = base.model_dump(mode="python", exclude={"sections"})
+    merged.update(
+        {
+            k: v
+            for k, v in data.items()
+            if k not in ("params", "findings", "expected", "milestones", "rules")
+        }
+    )
+    merged["params"] = _merge_words(
+        base.model_dump()["params"], data.get("params"), ("label", "unset"), "params", lines, path
+    )
+    merged["findings"] = _merge_words(
+        base.model_dump()["findings"], data.get("findings"), ("ask",), "findings", lines, path
+    )
+    merged["expected"] = _merge_list(
+        base.model_dump()["expected"], data.get("expected"), "expected", lines, path
+    )
+    merged["milestones"] = _merge_list(
+        base.model_dump()["milestones"], data.get("milestones"), "milestones", lines, path
+    )
+    merged["rules"] = _merge_list(
+        base.model_dump()["rules"], data.get("rules"), "rules", lines, path
+    )
+    return merged
+
+
+def _merge_words(
+    base: dict[str, dict[str, Any]],
+    words: Any,
+    keys: tuple[str, ...],
+    name: str,
+    lines: dict[SourcePath, int],
+    path: str,
+) -> dict[str, dict[str, Any]]:
+    words = words or {}
+    if not isinstance(words, dict):
+        raise SheetFormatError(
+            path, lines.get((name,), 1), f"{name!r} must map each id to its words"
+        )
+    for item_id, item_words in words.items():
+        if item_id not in base:
+            raise SheetFormatError(
+                path,
+                lines.get((name, item_id), 1),
+                f"{item_id!r} is not in the sheet being translated; its {name}: {', '.join(base)}",
+            )
+        if not isinstance(item_words, dict) or set(item_words) - set(keys):
+            raise SheetFormatError(
+                path, lines.get((name, item_id), 1), f"translate only {', '.join(keys)} here"
+            )
+    return {item_id: {**item, **words.get(item_id, {})} for item_id, item in base.items()}
+
+
+def _merge_list(
+    base: list[dict[str, Any]], words: Any, name: str, lines: dict[SourcePath, int], path: str
+) -> list[dict[str, Any]]:
+    """Rules and expected items are translated by id: ``rules: {passed_out: "…"}``."""
+    words = words or {}
+    if not isinstance(words, dict):
+        raise SheetFormatError(
+            path, lines.get((name,), 1), f"{name!r} must map each id to its text"
+        )
+    ids = [item["id"] for item in base]
+    unknown = [key for key in words if key not in ids]
+    if unknown:
+        raise SheetFormatError(
+            path,
+            lines.get((name, unknown[0]), 1),
+            f"{unknown[0]!r} is not in the sheet being translated; its {name}: {', '.join(ids)}",
+        )
+    missing = [key for key in ids if key not in words]
+    if missing:
+        raise SheetFormatError(
+            path, lines.get((name,), 1), f"{name} not yet translated: {', '.join(missing)}"
+        )
+    merged = []
+    for position, item in enumerate(base):
+        lines[(name, position, "text")] = lines.get((name, item["id"]), 1)
+        merged.append({**item, "text": words[item["id"]]})
+    return merged
+
+
+def _parse_body(
+    body: list[str], path: str, first_line: int
+) -> tuple[list[Section], dict[SourcePath, int]]:
+    return _BodyParser(path, first_line).parse(body)
+
+
+class _BodyParser:
+    """A small, strict Markdown reader: sections, groups, paragraphs and nested steps."""
+
+    def __init__(self, path: str, first_line: int) -> None:
+        self.path = path
+        self.first_line = first_line
+        self.sections: list[dict[str, Any]] = []
+        self.lines: dict[SourcePath, int] = {}
+        self.blocks: list[Any] | None = None  # the block list now being filled
+        self.where: SourcePath = ()
+        self.paragraph: list[str] = []
+        self.steps: list[dict[str, Any]] | None = None
+        self.sub_indent = 0  # the indent of the current step's sub-steps, once one is seen
+
+    def parse(self, body: list[str]) -> tuple[list[Section], dict[SourcePath, int]]:
+        for offset, raw in enumerate(body):
+            self.line_number = self.first_line + offset
+            self.line(raw.rstrip())
+        self.close_block()
+        sections = [_section(s) for s in self.sections]
+        return sections, self.lines
+
+    def fail(self, message: str) -> SheetFormatError:
+        return SheetFormatError(self.path, self.line_number, message)
+
+    def line(self, text: str) -> None:
+        if not text.strip():
+            self.close_block()
+            return
+        if "\t" in text[: len(text) - len(text.lstrip())]:
+            raise self.fail("indent with spaces, not tabs: 2 spaces for a sub-step")
+        if text.startswith("# "):
+            raise self.fail("the title goes in the front matter's 'title:'; use '##' for sections")
+        if text.startswith("## "):
+            self.start_section(text)
+            return
+        if text.startswith("### "):
+            self.start_group(text)
+            return
+        if text.startswith("#"):
+            raise self.fail("use '## Heading {#kind}' for a section or '### Heading' for a group")
+        if self.blocks is None:
+            raise self.fail(
+                "text before the first '## Heading {#kind}' line; start a section first"
+            )
+        if self.where and self.sections[-1]["kind"] == SectionKind.CALL_FOR_HELP:
+            raise self.fail(
+                "'When should you call for help?' is written from the rules; "
+                "put each warning sign in the front matter's 'rules:'"
+            )
+        bullet = _BULLET.match(text)
+        if bullet:
+            self.add_step(len(bullet.group("indent")), bullet.group("text").strip())
+        elif self.steps is not None and text.startswith("  "):
+            self.continue_step(text.strip())
+        else:
+            self.add_paragraph_line(text.strip())
+
+    def start_section(self, text: str) -> None:
+        self.close_block()
+        match = _SECTION_HEADING.match(text)
+        assert match is not None  # any '## x' line matches
+        kind_name = match.group("kind") or "other"
+        if match.group("kind") is None and "{#" in match.group("heading"):  # e.g. {#Home_Care}
+            kind_name = match.group("heading").split("{#", 1)[1].rstrip("}")
+        try:
+            kind = SectionKind(kind_name)
+        except ValueError:
+            valid = ", ".join(k.value for k in SectionKind)
+            raise self.fail(f"unknown section kind {{#{kind_name}}}; use one of: {valid}") from None
+        if any(s["kind"] == kind for s in self.sections) and kind != SectionKind.OTHER:
+            raise self.fail(f"there is already a {{#{kind.value}}} section")
+        self.sections.append(
+            {"kind": kind, "heading": match.group("heading"), "blocks": [], "groups": []}
+        )
+        self.where = ("sections", len(self.sections) - 1)
+        self.lines[self.where] = self.line_number
+        self.blocks = self.sections[-1]["blocks"]
+
+    def start_group(self, text: str) -> None:
+        self.close_block()
+        if not self.sections:
+            raise self.fail("a '### Group' needs a '## Section' above it")
+        match = _GROUP_HEADING.match(text)
+        assert match is not None
+        groups = self.sections[-1]["groups"]
+        groups.append({"heading": match.group("heading"), "blocks": []})
+        self.where = ("sections", len(self.sections) - 1, "groups", len(groups) - 1)
+        self.lines[self.where] = self.line_number
+        self.blocks = groups[-1]["blocks"]
+
+    def add_paragraph_line(self, text: str) -> None:
+        if self.steps is not None:
+            self.close_block()
+        if not self.paragraph:
+            assert self.blocks is not None
+            self.lines[(*self.where, "blocks", len(self.blocks))] = self.line_number
+        self.paragraph.append(text)
+
+    def add_step(self, indent: int, text: str) -> None:
+        if self.paragraph:
+            self.close_block()
+        assert self.blocks is not None
+        if self.steps is None:
+            self.steps = []
+            self.step_where: SourcePath = (*self.where, "blocks", len(self.blocks), "steps")
+        if indent == 0:
+            self.lines[(*self.step_where, len(self.steps))] = self.line_number
+            self.steps.append({"text": text, "steps": []})
+            self.sub_indent = indent
+        elif indent in (2, 4) and self.steps and self.sub_indent in (0, indent):
+            # One indent per step's sub-steps: a deeper one would be a third level, not a sibling.
+            self.sub_indent = indent
+            parent = self.steps[-1]
+            self.lines[(*self.step_where, len(self.steps) - 1, "steps", len(parent["steps"]))] = (
+                self.line_number
+            )
+            parent["steps"].append({"text": text, "steps": []})
+        else:
+            raise self.fail("indent a sub-step by 2 spaces under a step; steps go 2 levels deep")
+
+    def continue_step(self, text: str) -> None:
+        assert self.steps
+        last = self.steps[-1]
+        target = last["steps"][-1] if last["steps"] else last
+        target["text"] += " " + text
+
+    def close_block(self) -> None:
+        if self.blocks is None:
+            return
+        if self.paragraph:
+            self.blocks.append({"text": " ".join(self.paragraph)})
+            self.paragraph = []
+        if self.steps is not None:
+            self.blocks.append({"steps": self.steps})
+            self.steps = None
+
+
+def _section(data: dict[str, Any]) -> Section:
+    def blocks(items: list[Any]) -> tuple[Paragraph | StepList, ...]:
+        return tuple(
+            StepList(steps=tuple(_step(s) for s in b["steps"])) if "steps" in b else Paragraph(**b)
+            for b in items
+        )
+
+    return Section(
+        kind=data["kind"],
+        heading=data["heading"],
+        blocks=blocks(data["blocks"]),
+        groups=tuple(
+            Group(heading=g["heading"], blocks=blocks(g["blocks"])) for g in data["groups"]
+        ),
+    )
+
+
+def _step(data: dict[str, Any]) -> Step:
+    return Step(text=data["text"], steps=tuple(_step(s) for s in data["steps"]))
+
+
+def _validate(data: dict[str, Any], lines: dict[SourcePath, int], path: str) -> Sheet:
+    """Build the Sheet; turn the first validation error into a file:line message."""
+    try:
+        return Sheet.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where: SourcePath = tuple(first["loc"])
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, SheetReferenceError):
+            where = cause.path
+        message = str(cause) if isinstance(cause, Exception) else first["msg"]
+        if first["type"] in ("model_type", "dict_type") and first.get("input") is None:
+            message = "nothing is given here; fill in its fields under it, indented"
+        if isinstance(cause, ConditionError):
+            message = cause.message + f" (column {cause.column} of the 'when:' line)"
+        label = ".".join(str(p) for p in where if not str(p).startswith("function-")) or "sheet"
+        line = line_of(lines, _real_path(where))
+        raise SheetFormatError(path, line, f"{label}: {_plain(message)}") from None
+
+
+def _real_path(where: SourcePath) -> SourcePath:
+    """Drop pydantic's union-branch names (e.g. 'Paragraph') from an error location."""
+    return tuple(p for p in where if not (isinstance(p, str) and p[:1].isupper()))
+
+
+def _plain(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def iter_sheet_files(paths: list[Path]) -> Iterator[Path]:
+    """Sheet files under the given files and folders, base languages before translations."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    with_source = [(f, _is_translation(f)) for f in files]
+    yield from (f for f, translated in with_source if not translated)
+    yield from (f for f, translated in with_source if translated)
+
+
+def _is_translation(path: Path) -> bool:
+    try:
+        return translation_source(path.read_text(encoding="utf-8-sig")) is not None
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+# ---------------------------------------------------------------- writing
+
+
+def write(sheet: Sheet, base: Sheet | None = None) -> str:
+    """Write a sheet in the authoring format; parsing the result gives the same sheet."""
+    front = _front_matter(sheet, base)
+    body = _write_body(sheet)
+    dumped = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
+    return f"{FENCE}\n{dumped}{FENCE}\n\n{body}"
+
+
+def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
+    data = sheet.model_dump(mode="python", exclude={"sections"}, exclude_none=False)
+    data["params"] = {k: _tidy(p) for k, p in data["params"].items()}
+    data["findings"] = {k: _tidy(f) for k, f in data["findings"].items()}
+    data["expected"] = [_tidy(e) for e in data["expected"]]
+    data["milestones"] = [_tidy(m) for m in data["milestones"]]
+    data["rules"] = [{**r, "tier": str(r["tier"])} for r in data["rules"]]
+    data["status"] = str(data["status"])
+    data["clinical_codes"] = [_tidy(c) for c in data["clinical_codes"]]
+    if sheet.translation_of is not None and base is not None:
+        data["params"] = {
+            k: {w: p[w] for w in ("label", "unset")} for k, p in data["params"].items()
+        }
+        data["findings"] = {k: {"ask": f["ask"]} for k, f in data["findings"].items()}
+        data["expected"] = {e["id"]: e["text"] for e in data["expected"]}
+        data["milestones"] = {m["id"]: m["text"] for m in data["milestones"]}
+        data["rules"] = {r["id"]: r["text"] for r in data["rules"]}
+        data.pop("clinical_codes")
+    else:
+        data.pop("translation_of")
+    for key in ("aliases", "keywords"):
+        data[key] = list(data[key])
+    return {key: data[key] for key in FRONT_KEYS if key in data}
+
+
+def _tidy(item: dict[str, Any]) -> dict[str, Any]:
+    """Leave out unset optional fields and write whole floats as integers."""
+    tidy: dict[str, Any] = {}
+    for key, value in item.items():
+        if value is None or (key == "kind" and value == "yes_no"):
+            continue
+        tidy[key] = int(value) if isinstance(value, float) and value.is_integer() else value
+    return tidy
+
+
+def _write_body(sheet: Sheet) -> str:
+    parts: list[str] = []
+    for section in sheet.sections:
+        suffix = "" if section.kind == SectionKind.OTHER else f" {{#{section.kind.value}}}"
+        parts.append(f"## {section.heading}{suffix}\n")
+        parts += _write_blocks(section.blocks)
+        for group in section.groups:
+            parts.append(f"### {group.heading}\n")
+            parts += _write_blocks(group.blocks)
+    return "\n".join(parts)
+
+
+def _write_blocks(blocks: tuple[Paragraph | StepList, ...]) -> list[str]:
+    written = []
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            written.append(block.text + "\n")
+        else:
+            written.append("".join(_write_step(step, 0) for step in block.steps))
+    return written
+
+
+def _write_step(step: Step, depth: int) -> str:
+    return (
+        "  " * depth + f"- {step.text}\n" + "".join(_write_step(s, depth + 1) for s in step.steps)
+    )

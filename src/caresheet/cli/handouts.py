@@ -1,0 +1,109 @@
+"""Commands for handouts: issue a sheet to a patient (link + PDF with its QR code), revoke one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from caresheet.cli.app import app, reports_errors
+from caresheet.sheet import Sheet
+
+BASE_URL_ENV = "CARESHEET_BASE_URL"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+@app.command()
+@reports_errors
+def handout(
+    code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.")],
+    procedure_time: Annotated[str, typer.Option(
+        "--procedure-time",
+        help="When the procedure was, with its time zone: 2026-11-25T09:00-05:00, "
+             "optionally [America/New_York] after it.")],
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="A param value as NAME=VALUE; repeat for more.")] = None,
+    zone: Annotated[str | None, typer.Option(
+        "--zone", help="The IANA time zone, e.g. America/New_York (DST-correct times).")] = None,
+    name: Annotated[str | None, typer.Option(
+        "--name", help="A first name to greet the patient; nothing else personal is kept.")] = None,
+    expires: Annotated[str, typer.Option(
+        "--expires", help="How long the link works, e.g. 30d or 72h.")] = "30d",
+    lang: Annotated[str, typer.Option("--lang", help="The sheet's language: en or es.")] = "en",
+    version: Annotated[int | None, typer.Option(
+        "--version", min=1, help="Pin this version instead of the current one.")] = None,
+    base_url: Annotated[str | None, typer.Option(
+        "--base-url", help=f"Where patients reach caresheet (or ${BASE_URL_ENV}).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Write the personalized PDF, with the link's QR code.")] = None,
+) -> None:
+    """Issue a sheet to one patient: print the private link, and write the PDF with its QR code.
+
+    Example: caresheet handout P586 --param lie_flat_hours=2 --param clinic_phone=555-0100
+    --procedure-time 2026-11-25T09:00-05:00[America/New_York] --name Sam -o sam.pdf
+    """
+    from caresheet import handouts
+    from caresheet.cli.sheets import open_store
+    from caresheet.personalize import parse_assignments
+    from caresheet.plan import parse_procedure_time
+
+    moment = dt.datetime.now(dt.UTC)
+    procedure = parse_procedure_time(procedure_time, zone)
+    expiry = handouts.parse_expiry(expires)
+    values = parse_assignments(param or [])
+    store = open_store()
+    try:
+        with store.session() as session:
+            issued = handouts.issue(
+                session, code=code, language=lang, version=version, params=values,
+                procedure_time=procedure, now=moment, display_name=name, expires_in=expiry)
+            sheet = handouts.pinned_sheet(session, issued.handout)
+    finally:
+        store.close()
+    url = handouts.link(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+                        issued.token)
+    if output is not None:
+        _write_pdf(sheet, issued.handout.params, url, output)
+    typer.echo(url)
+    expires_on = issued.handout.expires_at.astimezone(procedure.tzinfo)
+    typer.echo(f"handout {issued.handout.id}: {issued.handout.sheet_code} version "
+               f"{issued.handout.version}, link works until {expires_on:%Y-%m-%d %H:%M %Z}"
+               + (f", PDF in {output}" if output else ""), err=True)
+
+
+def _write_pdf(sheet: Sheet, values: dict[str, str], url: str, output: Path) -> None:
+    from caresheet.render.html import sheet_page
+    from caresheet.render.pdf import render_pdf
+
+    page = sheet_page(sheet, values, qr_url=url)
+    try:
+        output.write_bytes(render_pdf(page))
+    except OSError as error:
+        from caresheet.errors import BadInputError
+
+        raise BadInputError(f"cannot write {output}: {error.strerror}") from None
+
+
+@app.command("handout-revoke")
+@reports_errors
+def handout_revoke(
+    link: Annotated[str, typer.Argument(help="The private link, or just its token.")],
+) -> None:
+    """End a private link at once; it then shows a "call your clinic" page.
+
+    Example: caresheet handout-revoke http://127.0.0.1:8000/h/AbC...
+    """
+    from caresheet import handouts
+    from caresheet.cli.sheets import open_store
+
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    store = open_store()
+    try:
+        with store.session() as session:
+            revoked = handouts.revoke(session, token, dt.datetime.now(dt.UTC))
+    finally:
+        store.close()
+    typer.echo(f"handout {revoked.id} revoked")

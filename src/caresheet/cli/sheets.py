@@ -1,0 +1,227 @@
+"""Commands for the library itself: init, import, export, triage and serve.
+
+Each opens the store named by ``CARESHEET_DATABASE_URL`` (default ``./caresheet.db``), makes
+one core call and prints the result; errors become one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from caresheet import authoring, personalize
+from caresheet.cli.app import EXIT_BAD_INPUT, app, reports_errors
+from caresheet.config import database_url
+from caresheet.errors import BadInputError, NotFoundError
+from caresheet.library import LIBRARY_DIR
+from caresheet.loading import SheetFilesError
+from caresheet.sheet import Sheet
+from caresheet.store import sheets
+from caresheet.store.db import Store
+from caresheet.triage import Disposition, elapsed_hours, triage
+
+LangOption = Annotated[str, typer.Option("--lang", help="Language of the sheet (en, es).")]
+
+
+def open_store() -> Store:
+    """The store for this command: ``CARESHEET_DATABASE_URL`` or ``./caresheet.db``."""
+    return Store.open(database_url())
+
+
+@app.command()
+@reports_errors
+def init() -> None:
+    """Create the database (if needed) and load the shipped care sheets. Safe to run again.
+
+    Example: caresheet init
+    """
+    store = open_store()
+    outcomes = import_into(store, [LIBRARY_DIR])
+    counts = Counter(o.action for o in outcomes)
+    typer.echo(
+        f"{store.display_url}: {len(outcomes)} sheets in the library "
+        f"({counts['created']} new, {counts['new_version']} updated, "
+        f"{counts['unchanged']} unchanged)"
+    )
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Sheet files (*.md) or folders of them.", show_default=False),
+    ],
+) -> None:
+    """Import sheet files; a changed sheet gets a new version, an unchanged one is left alone.
+
+    All or nothing: if any file is malformed, each problem is printed as file:line: message
+    and nothing is saved.
+
+    Example: caresheet import library/P586.en.md library/P586.es.md
+    """
+    for outcome in import_into(open_store(), paths):
+        typer.echo(
+            f"{outcome.action:<11} {outcome.code} {outcome.language} v{outcome.version}  "
+            f"{outcome.path}"
+        )
+
+
+def import_into(store: Store, paths: list[Path]) -> list[sheets.ImportOutcome]:
+    """Import in one transaction; malformed files print as ``file:line: message`` lines."""
+    try:
+        with store.session() as session:
+            return sheets.import_paths(session, paths)
+    except SheetFilesError as error:
+        for problem in error.errors:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    finally:
+        store.close()
+
+
+@app.command()
+@reports_errors
+def export(
+    code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.", show_default=False)],
+    lang: LangOption = "en",
+    version: Annotated[
+        int | None, typer.Option("--version", min=1, help="A stored version (default: current).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Write a stored sheet back in the authoring format (front matter + Markdown).
+
+    Example: caresheet export P586 --lang es --version 1 -o P586.es.md
+    """
+    store = open_store()
+    try:
+        with store.session(write=False) as session:
+            stored = sheets.get(session, code, lang, version)
+            base = _translated_sheet(session, stored.sheet)
+    finally:
+        store.close()
+    text = authoring.write(stored.sheet, base)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise BadInputError(f"cannot write {output}: {error.strerror or error}") from None
+
+
+def _translated_sheet(session: Session, sheet: Sheet) -> Sheet | None:
+    """For a translation, the sheet it translates (so only its words are written)."""
+    if sheet.translation_of is None:
+        return None
+    try:
+        return sheets.current(session, sheet.code, sheet.translation_of).sheet
+    except NotFoundError:
+        return None
+
+
+@app.command("triage")
+@reports_errors
+def triage_command(
+    code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.", show_default=False)],
+    answer: Annotated[
+        list[str] | None,
+        typer.Option("--answer", "-a", help="FINDING=yes|no|unsure (repeat for each finding)."),
+    ] = None,
+    elapsed: Annotated[
+        str | None,
+        typer.Option(help="Time since the procedure: 90m, 30h, 2d or 1d6h (unknown if left out)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="NAME=VALUE, e.g. clinic_phone='555-0100'."),
+    ] = None,
+    lang: LangOption = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run the sheet's symptom check on the answers and print what to do.
+
+    Unsure counts as yes, and an unknown time counts every time limit as reached.
+
+    Example: caresheet triage P586 --answer headache=yes --elapsed 2d --json
+    """
+    answers = parse_answers(answer or [])
+    hours = elapsed_hours(elapsed)
+    store = open_store()
+    try:
+        with store.session(write=False) as session:
+            stored = sheets.current(session, code, lang)
+    finally:
+        store.close()
+    values = personalize.check(stored.sheet, personalize.parse_assignments(param or []))
+    disposition = triage(stored.sheet, answers, hours, values)
+    if as_json:
+        typer.echo(json.dumps(disposition_json(stored, disposition), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(disposition_text(disposition))
+
+
+def parse_answers(items: list[str]) -> dict[str, str]:
+    """``FINDING=VALUE`` strings as a mapping; a malformed or repeated one is an error."""
+    answers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise BadInputError(f"write an answer as FINDING=yes|no|unsure (got {item!r})")
+        if name in answers:
+            raise BadInputError(f"{name!r} is answered twice; give each finding once")
+        answers[name] = value
+    return answers
+
+
+def disposition_json(stored: sheets.StoredSheet, disposition: Disposition) -> dict[str, object]:
+    """The disposition with the sheet it came from (code, language, version, status)."""
+    return {
+        **disposition.model_dump(mode="json"),
+        "sheet": {
+            "code": stored.code,
+            "language": stored.language,
+            "version": stored.version,
+            "status": stored.status.value,
+        },
+    }
+
+
+def disposition_text(disposition: Disposition) -> str:
+    """A short block a person reads top down: the action first, then why."""
+    lines = [disposition.action, f"({disposition.tier.value})"]
+    if disposition.matched:
+        lines += ["", "Because:"] + [f"  - {m.text}" for m in disposition.matched]
+    if disposition.normal:
+        lines += ["", "Normal now:"] + [f"  - {text}" for text in disposition.normal]
+    assumed = [a.text for a in disposition.assumed if a.kind != "not_asked_counted_as_no"]
+    if assumed:
+        lines += ["", "Assumed:"] + [f"  - {text}" for text in assumed]
+    lines += ["", disposition.emergency_line]
+    return "\n".join(lines)
+
+
+@app.command()
+@reports_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app (library, patient pages, API, FHIR) over HTTP.
+
+    Example: caresheet serve --host 127.0.0.1 --port 8000
+    """
+    # Migrate once here, so a bad database is one line now rather than a failed worker later.
+    open_store().close()
+    import uvicorn
+
+    uvicorn.run("caresheet.web.app:create_app", factory=True, host=host, port=port)

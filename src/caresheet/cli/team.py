@@ -1,0 +1,130 @@
+"""Commands for the care team: staff accounts (``caresheet user add|list|disable``) and the
+notification worker (``caresheet worker``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from caresheet import accounts, audit, notify
+from caresheet.cli.app import app, reports_errors
+from caresheet.config import database_url
+from caresheet.errors import BadInputError
+from caresheet.store.db import Store
+
+user_app = typer.Typer(help="Care-team accounts: add, list, disable.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+PASSWORD_ENV = "CARESHEET_PASSWORD"
+
+
+def _store() -> Store:
+    return Store.open(database_url())
+
+
+def _password_from_env_or_prompt() -> str:
+    """``CARESHEET_PASSWORD`` for scripts; otherwise asked twice, not echoed."""
+    given = os.environ.get(PASSWORD_ENV)
+    if given:
+        return given
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@user_app.command("add")
+@reports_errors
+def user_add(
+    email: Annotated[str, typer.Argument(help="The person's work email; it is their login.")],
+    role: Annotated[str, typer.Option(help="admin, clinician or author.")] = "clinician",
+) -> None:
+    """Add a staff account; the password is asked twice (or read from CARESHEET_PASSWORD).
+
+    Example: caresheet user add nurse@clinic.example --role clinician
+    """
+    chosen = accounts.parse_role(role)
+    accounts.normalize_email(email)  # refuse a bad address before asking for a password
+    password = _password_from_env_or_prompt()
+    store = _store()
+    try:
+        now = dt.datetime.now(dt.UTC)
+        with store.session() as session:
+            user = accounts.add_user(session, email, password, chosen, now)
+            audit.record(session, "cli", "user.added", f"user:{user.id}", None,
+                         {"role": user.role.value}, now)
+    finally:
+        store.close()
+    typer.echo(f"added {user.email} ({user.role.value})")
+
+
+@user_app.command("list")
+@reports_errors
+def user_list() -> None:
+    """List staff accounts: email, role, active.
+
+    Example: caresheet user list
+    """
+    store = _store()
+    try:
+        with store.session(write=False) as session:
+            users = accounts.list_users(session)
+    finally:
+        store.close()
+    for user in users:
+        typer.echo(f"{user.email}\t{user.role.value}\t{'active' if user.active else 'disabled'}")
+
+
+@user_app.command("disable")
+@reports_errors
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The account to disable.")],
+) -> None:
+    """Disable an account and end its sessions (the record stays, for the audit log).
+
+    Example: caresheet user disable nurse@clinic.example
+    """
+    address = accounts.normalize_email(email)
+    store = _store()
+    try:
+        with store.session() as session:
+            found = [u for u in accounts.list_users(session) if u.email == address]
+            if not found:
+                raise BadInputError(f"no user with email {address}")
+            accounts.set_active(session, found[0].id, False)
+            audit.record(session, "cli", "user.disabled", f"user:{found[0].id}")
+    finally:
+        store.close()
+    typer.echo(f"disabled {address}")
+
+
+@app.command()
+@reports_errors
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit.")] = False,
+    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 2.0,
+) -> None:
+    """Deliver queued notifications (email, signed webhook), retrying with backoff.
+
+    Settings: CARESHEET_SMTP_HOST/PORT/USER/PASSWORD/FROM, CARESHEET_NOTIFY_EMAIL,
+    CARESHEET_WEBHOOK_URL, CARESHEET_WEBHOOK_SECRET.
+
+    Example: caresheet worker --interval 5
+    """
+    settings = notify.Settings.from_env()
+    store = _store()
+    try:
+        if once:
+            report = notify.deliver_due(store.session, settings)
+            typer.echo(f"delivered {report.delivered}, failed {report.failed}")
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        typer.echo(f"worker: delivering notifications from {store.display_url}", err=True)
+        notify.run_worker(store.session, settings, stop, interval)
+    finally:
+        store.close()

@@ -1,0 +1,160 @@
+"""The clinician's side of handouts: issue one (remembering who did), see how each is going,
+revoke or extend it, and reprint its PDF while the private link is still at hand.
+
+Built on the guide's ``caresheet.handouts`` (issuing, tokens) and ``caresheet.store.handouts``
+(rows); every step is in the audit log with the staff member, the address and the handout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from caresheet import audit, handouts
+from caresheet.accounts import User
+from caresheet.errors import BadInputError, NotFoundError
+from caresheet.store import handouts as rows
+from caresheet.store.handouts import Checkin, Handout, HandoutRow
+from caresheet.store.team import HandoutIssuerRow
+
+MAX_EXTEND_DAYS = 90
+
+
+@dataclass(frozen=True)
+class TeachBackScore:
+    correct: int
+    total: int
+    missed_warning_signs: int
+
+    def __str__(self) -> str:
+        return f"{self.correct} of {self.total}"
+
+
+@dataclass(frozen=True)
+class HandoutStatus:
+    """One line of a clinician's handout list."""
+
+    handout: Handout
+    opened: int  # reads by the patient
+    last_checkin: Checkin | None
+    teach_back: TeachBackScore | None
+    state: str  # active | expired | revoked
+
+    @property
+    def patient(self) -> str:
+        return self.handout.display_name or f"Handout #{self.handout.id}"
+
+
+def issue(
+    session: Session,
+    user: User,
+    *,
+    code: str,
+    language: str,
+    params: Mapping[str, str],
+    procedure_time: dt.datetime,
+    display_name: str | None,
+    expires_in: dt.timedelta,
+    ip: str | None,
+    now: dt.datetime,
+    version: int | None = None,
+) -> handouts.Issued:
+    """Issue a handout as ``user``; the token in the result is the only copy of the link."""
+    issued = handouts.issue(
+        session, code=code, language=language, params=params, procedure_time=procedure_time,
+        now=now, display_name=display_name, expires_in=expires_in, version=version,
+    )
+    session.add(HandoutIssuerRow(handout_id=issued.handout.id, issued_by=user.id, issued_at=now))
+    audit.record(session, user.actor, "handout.issued", f"handout:{issued.handout.id}", ip,
+                 {"sheet": f"{issued.handout.sheet_code}/{issued.handout.language}/"
+                           f"{issued.handout.version}"}, now)
+    return issued
+
+
+def issued_by(session: Session, user_id: int | None, limit: int = 100) -> list[Handout]:
+    """Handouts issued by one staff member (all, for None), newest first."""
+    query = select(HandoutRow.id).order_by(HandoutRow.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.join(HandoutIssuerRow, HandoutIssuerRow.handout_id == HandoutRow.id).where(
+            HandoutIssuerRow.issued_by == user_id
+        )
+    return [rows.get(session, handout_id) for handout_id in session.scalars(query)]
+
+
+def state_of(handout: Handout, now: dt.datetime) -> str:
+    if handout.revoked_at is not None:
+        return "revoked"
+    return "expired" if now >= handout.expires_at else "active"
+
+
+def teach_back_score(session: Session, handout_id: int) -> TeachBackScore | None:
+    """The latest teach-back attempt's score, or None when the patient has not done one."""
+    results = rows.teachback_results(session, handout_id)
+    if not results:
+        return None
+    latest = results[-1].attempt
+    attempt = [r for r in results if r.attempt == latest]
+    return TeachBackScore(
+        correct=sum(r.correct for r in attempt), total=len(attempt),
+        missed_warning_signs=sum(r.warning_sign and not r.correct for r in attempt),
+    )
+
+
+def status(session: Session, handout: Handout, now: dt.datetime) -> HandoutStatus:
+    recent = rows.checkins(session, handout.id, limit=1)
+    return HandoutStatus(
+        handout=handout, opened=audit.patient_reads(session, handout.id),
+        last_checkin=recent[0] if recent else None,
+        teach_back=teach_back_score(session, handout.id), state=state_of(handout, now),
+    )
+
+
+def statuses(session: Session, user_id: int | None, now: dt.datetime) -> list[HandoutStatus]:
+    return [status(session, h, now) for h in issued_by(session, user_id)]
+
+
+def get(session: Session, handout_id: int, user: User, ip: str | None,
+        now: dt.datetime) -> HandoutStatus:
+    """One handout for a staff member: a read of the handout, so it is audited."""
+    handout = rows.get(session, handout_id)
+    audit.handout_read(session, handout_id, user.actor, ip, "team", now)
+    return status(session, handout, now)
+
+
+def revoke(session: Session, handout_id: int, user: User, ip: str | None,
+           now: dt.datetime) -> None:
+    rows.revoke(session, handout_id, now)
+    audit.record(session, user.actor, "handout.revoked", f"handout:{handout_id}", ip, None, now)
+
+
+def extend(session: Session, handout_id: int, days: int, user: User, ip: str | None,
+           now: dt.datetime) -> dt.datetime:
+    """Keep the link working ``days`` more from now (or from its end, if that is later)."""
+    if not 1 <= days <= MAX_EXTEND_DAYS:
+        raise BadInputError(f"extend by 1 to {MAX_EXTEND_DAYS} days (got {days})")
+    handout = rows.get(session, handout_id)
+    if handout.revoked_at is not None:
+        raise BadInputError("this link was revoked; issue a new handout instead")
+    new_end = max(handout.expires_at, now) + dt.timedelta(days=days)
+    session.execute(update(HandoutRow).where(HandoutRow.id == handout_id)
+                    .values(expires_at=new_end))
+    audit.record(session, user.actor, "handout.extended", f"handout:{handout_id}", ip,
+                 {"expires_at": new_end.isoformat()}, now)
+    return new_end
+
+
+def with_token(session: Session, handout_id: int, token: str) -> Handout:
+    """The handout if ``token`` is its link's token (to reprint the PDF with its QR code)."""
+    handout = rows.get(session, handout_id)
+    if not hmac.compare_digest(handouts.hash_token(token), handout.token_hash):
+        raise NotFoundError("that link does not belong to this handout")
+    return handout
+
+
+def count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(HandoutRow)) or 0)

@@ -1,0 +1,88 @@
+"""Every error caresheet raises on purpose, under one base class.
+
+    CaresheetError
+    ├── SheetFormatError    an authored sheet file is malformed (carries file and line)
+    ├── ConditionError      a rule's ``when:`` condition does not parse
+    ├── BadInputError       a user's input is wrong (exit code 2, HTTP 400/422)
+    │   ├── UnknownFindingError
+    │   ├── BadAnswerError
+    │   ├── BadElapsedError
+    │   └── BadParamError
+    └── NotFoundError       no such sheet, version or handout (HTTP 404)
+
+Each message says what is wrong and, where the valid choices are few, lists them, so the
+CLI and the web app can show it as one line without adding anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class CaresheetError(Exception):
+    """Base class: the message is complete and safe to show a user."""
+
+
+class SheetFormatError(CaresheetError):
+    """An authored sheet is malformed; points at the file and line to fix."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(f"{path}:{line}: {message}")
+
+
+class ConditionError(CaresheetError, ValueError):
+    """A rule condition is not valid; ``column`` is 1-based within the condition text.
+
+    Also a ValueError so that pydantic reports it as a field error with its location.
+    """
+
+    def __init__(self, condition: str, column: int, message: str) -> None:
+        self.condition = condition
+        self.column = column
+        self.message = message
+        super().__init__(f"in condition {condition!r} at column {column}: {message}")
+
+
+class BadInputError(CaresheetError):
+    """A user's input cannot be used as given."""
+
+
+def _choices(valid: Iterable[str]) -> str:
+    return ", ".join(sorted(valid))
+
+
+class UnknownFindingError(BadInputError):
+    """An answer names a finding the sheet does not have."""
+
+    def __init__(self, finding: str, valid: Iterable[str]) -> None:
+        self.finding = finding
+        self.valid = sorted(valid)
+        super().__init__(f"unknown finding {finding!r}; valid findings: {_choices(self.valid)}")
+
+
+class BadAnswerError(BadInputError):
+    """An answer value is not one the finding accepts."""
+
+    def __init__(self, finding: str, value: str, valid: Iterable[str]) -> None:
+        self.finding = finding
+        self.value = value
+        super().__init__(f"bad answer {value!r} for {finding!r}; use one of: {_choices(valid)}")
+
+
+class BadElapsedError(BadInputError, ValueError):
+    """A time since the procedure cannot be read or is negative (a ValueError for pydantic)."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        super().__init__(f"bad elapsed time {text!r}: {reason}; write it like 90m, 30h, 2d or 1d6h")
+
+
+class BadParamError(BadInputError):
+    """A personalization value is unknown, of the wrong type, or out of range."""
+
+
+class NotFoundError(CaresheetError):
+    """The thing asked for does not exist (or is not visible to the asker)."""

@@ -1,0 +1,229 @@
+"""Escalations: check-ins at ``contact`` or above, and teach-back misses on warning signs.
+
+Each one waits in the care team's inbox until a clinician acknowledges it (who, when) and
+closes it with a note. Opening one queues its notifications in the same transaction
+(``notify.enqueue_escalation``), so there is never an escalation nobody was told about.
+
+Hooks for the guide (call in the session that saves the check-in or the teach-back result):
+``on_checkin(session, handout_id=, checkin_id=, tier=, reasons=, sheet_code=, ip=)`` and
+``on_teach_back(session, handout_id=, result_id=, missed=, sheet_code=, ip=)``. Both are
+idempotent per source record and return the escalation or None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from caresheet import audit, notify
+from caresheet.accounts import User
+from caresheet.errors import BadInputError, NotFoundError
+from caresheet.sheet import Tier
+from caresheet.store.team import EscalationRow
+
+ESCALATE_AT = Tier.CONTACT
+MAX_NOTE = 4000
+
+
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    id: int
+    handout_id: str
+    source: str
+    source_id: str
+    tier: Tier
+    sheet_code: str | None
+    reasons: tuple[str, ...]
+    created_at: dt.datetime
+    status: EscalationStatus
+    acknowledged_by: int | None
+    acknowledged_at: dt.datetime | None
+    closed_by: int | None
+    closed_at: dt.datetime | None
+    close_note: str | None
+
+
+def _escalation(row: EscalationRow) -> Escalation:
+    return Escalation(
+        id=row.id, handout_id=row.handout_id, source=row.source, source_id=row.source_id,
+        tier=Tier(row.tier), sheet_code=row.sheet_code, reasons=tuple(json.loads(row.reasons)),
+        created_at=row.created_at, status=EscalationStatus(row.status),
+        acknowledged_by=row.acknowledged_by, acknowledged_at=row.acknowledged_at,
+        closed_by=row.closed_by, closed_at=row.closed_at, close_note=row.close_note,
+    )
+
+
+def needs_team(tier: Tier | str) -> bool:
+    return Tier(tier).rank >= ESCALATE_AT.rank
+
+
+def open_escalation(
+    session: Session,
+    *,
+    handout_id: object,
+    source: str,
+    source_id: object,
+    tier: Tier,
+    reasons: Sequence[str],
+    sheet_code: str | None = None,
+    now: dt.datetime | None = None,
+    settings: notify.Settings | None = None,
+) -> Escalation:
+    """Open an escalation (or return the one already open for this source) and queue notices."""
+    existing = session.scalar(
+        select(EscalationRow).where(
+            EscalationRow.source == source, EscalationRow.source_id == str(source_id)
+        )
+    )
+    if existing is not None:
+        return _escalation(existing)
+    moment = now or dt.datetime.now(dt.UTC)
+    row = EscalationRow(
+        handout_id=str(handout_id), source=source, source_id=str(source_id), tier=tier.value,
+        tier_rank=tier.rank, sheet_code=sheet_code, reasons=json.dumps(list(reasons)),
+        created_at=moment, status=EscalationStatus.OPEN.value,
+    )
+    session.add(row)
+    session.flush()
+    escalation = _escalation(row)
+    notice = notify.EscalationNotice(
+        escalation_id=row.id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),
+        source=source, created_at=moment,
+    )
+    notify.enqueue_escalation(session, notice, settings or notify.Settings.from_env(), moment)
+    audit.record(session, audit.SYSTEM, "escalation.opened", f"escalation:{row.id}", None,
+                 {"handout": str(handout_id), "tier": tier.value, "source": source}, moment)
+    return escalation
+
+
+def on_checkin(
+    session: Session,
+    *,
+    handout_id: object,
+    checkin_id: object,
+    tier: Tier | str,
+    reasons: Sequence[str] = (),
+    sheet_code: str | None = None,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Escalation | None:
+    """Record the check-in in the audit log and open an escalation when it needs the team."""
+    level = Tier(tier)
+    audit.checkin_saved(session, handout_id, checkin_id, level.value, ip, now)
+    if not needs_team(level):
+        return None
+    return open_escalation(
+        session, handout_id=handout_id, source="checkin", source_id=checkin_id, tier=level,
+        reasons=reasons, sheet_code=sheet_code, now=now,
+    )
+
+
+def on_teach_back(
+    session: Session,
+    *,
+    handout_id: object,
+    result_id: object,
+    missed: Sequence[str],
+    sheet_code: str | None = None,
+    tier: Tier | str = Tier.CONTACT,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Escalation | None:
+    """Flag a teach-back in which the patient missed warning-sign questions (``missed``).
+
+    ``tier`` is the tier the team sees it at: ``contact`` unless the guide knows better.
+    """
+    audit.record(session, audit.PATIENT, "teach_back.saved", f"handout:{handout_id}", ip,
+                 {"result": str(result_id), "missed": len(missed)}, now)
+    if not missed:
+        return None
+    level = max(Tier(tier), Tier.CONTACT, key=lambda t: t.rank)
+    return open_escalation(
+        session, handout_id=handout_id, source="teach_back", source_id=result_id, tier=level,
+        reasons=[f"Missed in teach-back: {question}" for question in missed],
+        sheet_code=sheet_code, now=now,
+    )
+
+
+_STATUS_ORDER = case(
+    (EscalationRow.status == EscalationStatus.OPEN.value, 0),
+    (EscalationRow.status == EscalationStatus.ACKNOWLEDGED.value, 1),
+    else_=2,
+)
+
+
+def inbox(session: Session, include_closed: bool = False, limit: int = 200) -> list[Escalation]:
+    """Open first, then acknowledged; within each the highest tier, then the newest."""
+    query = select(EscalationRow).order_by(
+        _STATUS_ORDER, EscalationRow.tier_rank.desc(), EscalationRow.created_at.desc(),
+        EscalationRow.id.desc(),
+    ).limit(limit)
+    if not include_closed:
+        query = query.where(EscalationRow.status != EscalationStatus.CLOSED.value)
+    return [_escalation(r) for r in session.scalars(query)]
+
+
+def for_handout(session: Session, handout_id: object) -> list[Escalation]:
+    query = select(EscalationRow).where(EscalationRow.handout_id == str(handout_id))
+    return [_escalation(r) for r in session.scalars(query.order_by(EscalationRow.id.desc()))]
+
+
+def get(session: Session, escalation_id: int) -> Escalation:
+    row = session.get(EscalationRow, escalation_id)
+    if row is None:
+        raise NotFoundError(f"no escalation {escalation_id}")
+    return _escalation(row)
+
+
+def acknowledge(
+    session: Session, escalation_id: int, user: User, ip: str | None, now: dt.datetime
+) -> Escalation:
+    """Mark that ``user`` has seen it; acknowledging twice keeps the first who and when."""
+    row = session.get(EscalationRow, escalation_id)
+    if row is None:
+        raise NotFoundError(f"no escalation {escalation_id}")
+    if row.status == EscalationStatus.OPEN.value:
+        row.status = EscalationStatus.ACKNOWLEDGED.value
+        row.acknowledged_by = user.id
+        row.acknowledged_at = now
+        audit.record(session, user.actor, "escalation.acknowledged",
+                     f"escalation:{escalation_id}", ip, None, now)
+    return _escalation(row)
+
+
+def close(
+    session: Session, escalation_id: int, user: User, note: str, ip: str | None,
+    now: dt.datetime,
+) -> Escalation:
+    """Close with a note saying what was done; an open one is acknowledged on the way."""
+    text = note.strip()
+    if not text:
+        raise BadInputError("write a note that says what was done before closing")
+    if len(text) > MAX_NOTE:
+        raise BadInputError(f"the note is too long: at most {MAX_NOTE} characters")
+    row = session.get(EscalationRow, escalation_id)
+    if row is None:
+        raise NotFoundError(f"no escalation {escalation_id}")
+    if row.status == EscalationStatus.CLOSED.value:
+        raise BadInputError(f"escalation {escalation_id} is already closed")
+    if row.status == EscalationStatus.OPEN.value:
+        acknowledge(session, escalation_id, user, ip, now)
+    row.status = EscalationStatus.CLOSED.value
+    row.closed_by = user.id
+    row.closed_at = now
+    row.close_note = text
+    audit.record(session, user.actor, "escalation.closed", f"escalation:{escalation_id}", ip,
+                 None, now)
+    return _escalation(row)

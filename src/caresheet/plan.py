@@ -1,0 +1,334 @@
+"""A handout's timeline: what happens when, in the patient's own clock, from the sheet alone.
+
+Pure: the procedure time and ``now`` come in as aware datetimes; nothing here reads the clock.
+Hours after the procedure are real elapsed hours (UTC arithmetic), so "48 hours after" stays
+48 hours across a daylight-saving change; only the words shown use the local wall clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date
+from pydantic import BaseModel, ConfigDict
+
+from caresheet.condition import time_limits
+from caresheet.errors import BadInputError
+from caresheet.sheet import Sheet, Tier, fill_params
+from caresheet.wording import wording_for
+
+
+class EventKind(StrEnum):
+    PROCEDURE = "procedure"
+    MILESTONE = "milestone"
+    RULE_LIMIT = "rule_limit"
+    FOLLOW_UP = "follow_up"
+
+
+class Event(BaseModel):
+    """One moment on the timeline, with its time in words in the procedure's time zone."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: EventKind
+    at: dt.datetime  # aware, in the procedure's zone
+    hours: float  # after the procedure
+    when: str  # "today at 3:40 p.m.", "Thursday at 9:00 a.m."
+    text: str
+    tier: Tier | None = None
+    all_day: bool = False
+    past: bool
+
+
+class NormalItem(BaseModel):
+    """Something expected after the procedure that is still normal at ``now``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    until: dt.datetime | None
+    until_words: str | None  # "until Thursday at 9:00 a.m."
+
+
+class Timeline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    procedure_time: dt.datetime
+    now: dt.datetime
+    elapsed_hours: float
+    events: tuple[Event, ...]
+    normal: tuple[NormalItem, ...]
+
+    @property
+    def past(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.past)
+
+    @property
+    def coming(self) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if not e.past)
+
+    def reminders(self) -> tuple[Event, ...]:
+        """The events worth a calendar entry: everything after the procedure itself."""
+        return tuple(e for e in self.events if e.kind is not EventKind.PROCEDURE)
+
+
+# ---------------------------------------------------------------- procedure time
+
+_BRACKET_ZONE = re.compile(r"^(?P<stamp>.+?)\[(?P<zone>[^\]]+)\]$")
+
+
+def zone_named(name: str) -> dt.tzinfo:
+    """An IANA zone (``America/New_York``) or a fixed offset written ``+05:00`` / ``-05:00``."""
+    match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", name.strip())
+    if match:
+        sign = -1 if match.group(1) == "-" else 1
+        offset = dt.timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        return dt.timezone(sign * offset) if offset else dt.UTC
+    if name.strip().upper() in ("UTC", "Z"):
+        return dt.UTC
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInputError(
+            f"unknown time zone {name!r}; use a name like America/New_York or an offset like -05:00"
+        ) from None
+
+
+def zone_name(moment: dt.datetime) -> str:
+    """The name to store for a moment's zone: its IANA key, else its fixed offset."""
+    if isinstance(moment.tzinfo, ZoneInfo):
+        return moment.tzinfo.key
+    offset = moment.utcoffset() or dt.timedelta(0)
+    sign = "-" if offset < dt.timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def parse_procedure_time(text: str, zone: str | None = None) -> dt.datetime:
+    """Read ``2026-11-25T09:00-05:00`` (optionally ``[America/New_York]``) as an aware time.
+
+    A time without an offset is refused: guessing the zone would shift every deadline.
+    With a zone name the offset must agree with it, and later times follow its DST rules.
+    """
+    text = text.strip()
+    bracket = _BRACKET_ZONE.match(text)
+    if bracket:
+        text, zone = bracket.group("stamp"), zone or bracket.group("zone")
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInputError(
+            f"bad procedure time {text!r}; write it like 2026-11-25T09:00-05:00"
+        ) from None
+    if moment.tzinfo is None:
+        if zone is None:
+            raise BadInputError(
+                f"procedure time {text!r} has no time zone; add the offset, "
+                "e.g. 2026-11-25T09:00-05:00, or give the zone name"
+            )
+        tz = zone_named(zone)
+        return _strict_localize(moment, tz, zone)
+    if zone is None:
+        return moment
+    tz = zone_named(zone)
+    local = moment.astimezone(tz)
+    if local.utcoffset() != moment.utcoffset():
+        raise BadInputError(
+            f"procedure time {text!r} has offset {zone_name(moment)}, but {zone} is at "
+            f"{zone_name(local)} then; fix one of them"
+        )
+    return local
+
+
+def _strict_localize(naive: dt.datetime, tz: dt.tzinfo, zone: str) -> dt.datetime:
+    """Attach a zone to a wall-clock time, refusing times a DST change skips."""
+    aware = naive.replace(tzinfo=tz)
+    if aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise BadInputError(f"{naive.isoformat()} does not exist in {zone} (the clocks skip it)")
+    return aware
+
+
+# ---------------------------------------------------------------- words for times
+
+_NOON_WORDS = {"en": ("a.m.", "p.m.")}
+
+
+def clock_words(moment: dt.datetime, language: str) -> str:
+    """``3:40 p.m.`` in English; 24-hour ``15:40`` otherwise."""
+    lang = language.split("-")[0]
+    if lang in _NOON_WORDS:
+        am, pm = _NOON_WORDS[lang]
+        hour = moment.hour % 12 or 12
+        return f"{hour}:{moment.minute:02d} {pm if moment.hour >= 12 else am}"
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+_RELATIVE = {
+    "en": ("today", "tomorrow", "yesterday", "{day} at {time}", "at"),
+    "es": ("hoy", "mañana", "ayer", "{day} a las {time}", "a las"),
+}
+
+
+def day_words(moment: dt.datetime, now: dt.datetime, language: str) -> str:
+    """Friendly day: today, tomorrow, a weekday within the week, else a date."""
+    lang = language.split("-")[0]
+    today_w, tomorrow_w, yesterday_w, _, _ = _RELATIVE.get(lang, _RELATIVE["en"])
+    local_now = now.astimezone(moment.tzinfo)
+    days = (moment.date() - local_now.date()).days
+    if days == 0:
+        return today_w
+    if days == 1:
+        return tomorrow_w
+    if days == -1:
+        return yesterday_w
+    pattern = "EEEE" if 1 < days < 7 else "EEEE, MMMM d"
+    return str(format_date(moment.date(), pattern, locale=lang if lang in _RELATIVE else "en"))
+
+
+def when_words(moment: dt.datetime, now: dt.datetime, language: str, all_day: bool = False) -> str:
+    """``Thursday at 9:00 a.m.``, ``today at 3:40 p.m.``, or just the day for all-day events."""
+    lang = language.split("-")[0]
+    day = day_words(moment, now, language)
+    if all_day:
+        return day
+    template = _RELATIVE.get(lang, _RELATIVE["en"])[3]
+    return template.format(day=day, time=clock_words(moment, language))
+
+
+# ---------------------------------------------------------------- the timeline
+
+_UNTIL = {"en": "until {when}", "es": "hasta {when}"}
+_PROCEDURE = {"en": "Your test or procedure.", "es": "Su prueba o procedimiento."}
+
+
+def elapsed_hours(procedure_time: dt.datetime, now: dt.datetime) -> float:
+    """Real hours since the procedure (negative before it)."""
+    # Both in UTC: Python subtracts two times that share a tzinfo on the wall clock,
+    # which would be an hour off across a DST change.
+    return (now.astimezone(dt.UTC) - procedure_time.astimezone(dt.UTC)).total_seconds() / 3600.0
+
+
+def timeline(
+    sheet: Sheet, params: Mapping[str, str], procedure_time: dt.datetime, now: dt.datetime
+) -> Timeline:
+    """Every dated moment of a handout: milestones, rule time limits and follow-up dates."""
+    if procedure_time.tzinfo is None or now.tzinfo is None:
+        raise BadInputError("procedure time and now must both carry a time zone")
+    values = dict(params)
+    lang = sheet.language
+    events = [_event("procedure", EventKind.PROCEDURE, procedure_time, 0.0, now, lang,
+                     _PROCEDURE.get(lang.split("-")[0], _PROCEDURE["en"]))]
+    for milestone in sheet.milestones:
+        hours = milestone.hours(sheet.params, values)
+        text = fill_params(milestone.text, values, sheet.params)
+        events.append(_event(milestone.id, EventKind.MILESTONE, _after(procedure_time, hours),
+                             hours, now, lang, text))
+    events = _merge_limits(events, _rule_limits(sheet, values, procedure_time, now))
+    events += _follow_ups(sheet, values, procedure_time, now)
+    events.sort(key=lambda e: (e.at.astimezone(dt.UTC), e.kind is not EventKind.MILESTONE))
+    return Timeline(
+        procedure_time=procedure_time,
+        now=now.astimezone(procedure_time.tzinfo),
+        elapsed_hours=elapsed_hours(procedure_time, now),
+        events=tuple(events),
+        normal=_normal(sheet, values, procedure_time, now),
+    )
+
+
+def _after(procedure_time: dt.datetime, hours: float) -> dt.datetime:
+    # UTC arithmetic: wall-clock addition would make "48 hours" 47 or 49 across DST.
+    utc = procedure_time.astimezone(dt.UTC) + dt.timedelta(hours=hours)
+    return utc.astimezone(procedure_time.tzinfo)
+
+
+def _event(
+    event_id: str, kind: EventKind, at: dt.datetime, hours: float, now: dt.datetime,
+    language: str, text: str, tier: Tier | None = None, all_day: bool = False,
+) -> Event:
+    return Event(
+        id=event_id, kind=kind, at=at, hours=hours, text=text, tier=tier, all_day=all_day,
+        when=when_words(at, now, language, all_day),
+        past=at.astimezone(dt.UTC) <= now.astimezone(dt.UTC),
+    )
+
+
+def _rule_limits(
+    sheet: Sheet, values: dict[str, str], procedure_time: dt.datetime, now: dt.datetime
+) -> list[Event]:
+    """One event where a rule starts to apply: "after 2d" means "call if still … by then"."""
+    words = wording_for(sheet.language)
+    events = []
+    for rule in sheet.rules:
+        for limit in time_limits(rule.condition):
+            if limit.kind != "after":
+                continue
+            rule_text = fill_params(rule.text, values, sheet.params)
+            text = f"{words.tiers[rule.tier].heading} {rule_text}"
+            events.append(_event(
+                f"rule-{rule.id}", EventKind.RULE_LIMIT, _after(procedure_time, limit.hours),
+                limit.hours, now, sheet.language, text, tier=rule.tier,
+            ))
+    return events
+
+
+def _merge_limits(events: list[Event], limits: list[Event]) -> list[Event]:
+    """A rule limit at the same moment as a milestone is said once, by the milestone (which
+    takes the rule's tier): a worried reader should not meet the same deadline twice."""
+    merged = list(events)
+    for limit in limits:
+        same = next((i for i, e in enumerate(merged)
+                     if e.kind is EventKind.MILESTONE and e.hours == limit.hours), None)
+        if same is None:
+            merged.append(limit)
+            continue
+        current = merged[same].tier
+        if current is None or (limit.tier is not None and limit.tier.rank > current.rank):
+            merged[same] = merged[same].model_copy(update={"tier": limit.tier})
+    return merged
+
+
+def _follow_ups(
+    sheet: Sheet, values: dict[str, str], procedure_time: dt.datetime, now: dt.datetime
+) -> list[Event]:
+    """A set date param (a follow-up visit, a restart day) becomes an all-day event."""
+    events = []
+    for name, param in sheet.params.items():
+        if param.type != "date" or not values.get(name):
+            continue
+        try:
+            day = dt.date.fromisoformat(values[name])
+        except ValueError:
+            continue  # values are checked when the handout is issued; never fail a patient page
+        at = dt.datetime.combine(day, dt.time(0, 0), tzinfo=procedure_time.tzinfo)
+        events.append(_event(
+            f"param-{name}", EventKind.FOLLOW_UP, at, elapsed_hours(procedure_time, at), now,
+            sheet.language, param.label, all_day=True,
+        ))
+    return events
+
+
+def _normal(
+    sheet: Sheet, values: dict[str, str], procedure_time: dt.datetime, now: dt.datetime
+) -> tuple[NormalItem, ...]:
+    """Expected symptoms still within their usual time at ``now``, and until when."""
+    elapsed = elapsed_hours(procedure_time, now)
+    lang = sheet.language.split("-")[0]
+    items = []
+    for expected in sheet.expected:
+        hours = expected.lasts_hours
+        if hours is not None and elapsed >= hours:
+            continue
+        until = None if hours is None else _after(procedure_time, hours)
+        until_words = None if until is None else _UNTIL.get(lang, _UNTIL["en"]).format(
+            when=when_words(until, now, sheet.language))
+        items.append(NormalItem(
+            id=expected.id, text=fill_params(expected.text, values, sheet.params),
+            until=until, until_words=until_words,
+        ))
+    return tuple(items)

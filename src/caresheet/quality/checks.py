@@ -1,0 +1,218 @@
+"""The per-sheet and per-library checks of ``caresheet lint``.
+
+The model already refuses what would make triage wrong (unknown findings in a rule, a
+negated finding, a bad condition); these checks catch what makes a sheet unclear,
+incomplete or unsafe to publish, and point at the line to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from caresheet.authoring import Parsed, SourcePath
+from caresheet.quality import language
+from caresheet.quality.problems import Level, Problem
+from caresheet.sheet import SectionKind, Sheet, Status, Tier, fill_params, params_used
+from caresheet.wording import wording_for
+
+REQUIRED_SECTIONS = (
+    SectionKind.RECOVERY, SectionKind.HOME_CARE, SectionKind.FOLLOW_UP, SectionKind.CALL_FOR_HELP,
+)
+
+
+class _Report:
+    """Collects problems for one parsed sheet, turning source paths into lines."""
+
+    def __init__(self, parsed: Parsed) -> None:
+        self.parsed = parsed
+        self.problems: list[Problem] = []
+
+    def add(self, where: SourcePath, level: Level, code: str, message: str) -> None:
+        line = self.parsed.line_of(where)
+        self.problems.append(Problem(self.parsed.path, line, level, code, message))
+
+
+def lint(parsed: Parsed, library: list[Parsed] | None = None) -> list[Problem]:
+    """Every problem of one sheet; ``library`` (which may include it) adds duplicate checks."""
+    report = _Report(parsed)
+    _sections(report)
+    _params(report)
+    _findings_and_rules(report)
+    _status(report)
+    if parsed.sheet.language.split("-")[0] == "en":
+        _readability(report)
+        _jargon(report)
+        _actions(report)
+    _long_sentences(report)
+    _duplicates(report, library or [])
+    return sorted(report.problems, key=lambda p: (p.line, p.level, p.code, p.message))
+
+
+def _sections(report: _Report) -> None:
+    sheet = report.parsed.sheet
+    present = {s.kind for s in sheet.sections}
+    for kind in REQUIRED_SECTIONS:
+        if kind not in present:
+            report.add(
+                ("sections", 0), "error", "missing-section",
+                f"no {{#{kind.value}}} section; add a '## Heading {{#{kind.value}}}' line",
+            )
+
+
+def _params(report: _Report) -> None:
+    sheet = report.parsed.sheet
+    used: set[str] = {m.at for m in sheet.milestones if m.at in sheet.params}
+    for where, text in sheet.texts():
+        for name in params_used(text):
+            used.add(name)
+            if name not in sheet.params:
+                defined = ", ".join(sheet.params) or "(none)"
+                report.add(
+                    where, "error", "unknown-param",
+                    f"{{{{ {name} }}}} is not a param of this sheet; define it under 'params:' "
+                    f"or use one of: {defined}",
+                )
+    for name in sheet.params:
+        if name not in used:
+            report.add(
+                ("params", name), "warning", "unused-param",
+                f"param {name!r} is never used; write {{{{ {name} }}}} in a text or remove it",
+            )
+
+
+def _findings_and_rules(report: _Report) -> None:
+    sheet = report.parsed.sheet
+    used: set[str] = set()
+    for rule in sheet.rules:
+        used |= rule.condition.findings()
+    for name in sheet.findings:
+        if name not in used:
+            report.add(
+                ("findings", name), "warning", "unused-finding",
+                f"no rule uses finding {name!r}; name it in a rule's 'when:' or remove it, "
+                "so the check asks only what changes the advice",
+            )
+    if not any(rule.tier is Tier.EMERGENCY for rule in sheet.rules):
+        report.add(
+            ("rules",), "error", "no-emergency-rule",
+            "no rule has tier 'emergency'; add one for the signs that need 911 "
+            "(e.g. passing out, trouble breathing)",
+        )
+
+
+def _status(report: _Report) -> None:
+    sheet = report.parsed.sheet
+    if sheet.status is Status.DRAFT and sheet.reviewer:
+        report.add(
+            ("reviewer",), "warning", "draft-reviewed",
+            "a draft has a reviewer; set 'status: reviewed' once the review is done, "
+            "or clear 'reviewer:'",
+        )
+    if sheet.status is Status.PUBLISHED:
+        for key in ("reviewer", "reviewed_on"):
+            if getattr(sheet, key) is None:
+                report.add(
+                    ("status",), "error", "unreviewed-published",
+                    f"a published sheet needs '{key}:'; fill it in, or set 'status: draft'",
+                )
+
+
+def _filled(sheet: Sheet, text: str) -> str:
+    """The text as a patient reads it with no param set: ``{{ x }}`` becomes its unset words."""
+    return fill_params(text, {}, sheet.params)
+
+
+def readability_parts(sheet: Sheet) -> Iterator[tuple[SourcePath, str, str]]:
+    """(where, label, text) for each part graded on its own: each section, rules, questions."""
+    for index, section in enumerate(sheet.sections):
+        prefix = ("sections", index)
+        texts = [_filled(sheet, t) for w, t in sheet.texts() if w[:2] == prefix]
+        label = f"section {section.kind.value!r} ({section.heading})"
+        yield prefix, label, language.readable_text(texts)
+    yield ("rules",), "the rule texts (when to call for help)", _call_for_help_text(sheet)
+    asks = [_filled(sheet, f.ask) for f in sheet.findings.values()]
+    yield ("findings",), "the questions (findings' 'ask:')", language.readable_text(asks)
+    normal = [_filled(sheet, e.text) for e in sheet.expected]
+    normal += [_filled(sheet, m.text) for m in sheet.milestones]
+    yield ("expected",), "what is normal and the milestones", language.readable_text(normal)
+
+
+def _call_for_help_text(sheet: Sheet) -> str:
+    """"When should you call for help?" as printed: the 911 line, each tier's heading, its rules."""
+    words = wording_for(sheet.language)
+    texts = [words.emergency_line]
+    for tier in (Tier.EMERGENCY, Tier.URGENT, Tier.CONTACT):
+        rules = [_filled(sheet, r.text) for r in sheet.rules if r.tier is tier]
+        if rules:
+            texts += [words.tiers[tier].heading, *rules]
+    return language.readable_text(texts)
+
+
+def _readability(report: _Report) -> None:
+    for where, label, text in readability_parts(report.parsed.sheet):
+        grade = language.grade(text)
+        if grade <= language.GRADE_WARNING:
+            continue
+        level: Level = "error" if grade > language.GRADE_ERROR else "warning"
+        report.add(
+            where, level, "readability",
+            f"{label} reads at grade {grade:.1f} (Flesch-Kincaid); aim for "
+            f"{language.GRADE_WARNING:g} or lower with shorter sentences and shorter words",
+        )
+
+
+def _patient_texts(sheet: Sheet) -> Iterator[tuple[SourcePath, str]]:
+    for where, text in sheet.texts():
+        if where != ("title",):
+            yield where, _filled(sheet, text)
+
+
+def _long_sentences(report: _Report) -> None:
+    for where, text in _patient_texts(report.parsed.sheet):
+        for count in language.long_sentences(text):
+            report.add(
+                where, "warning", "long-sentence",
+                f"a sentence of {count} words; split it so each has "
+                f"{language.LONG_SENTENCE_WORDS} words or fewer",
+            )
+
+
+def _jargon(report: _Report) -> None:
+    sheet = report.parsed.sheet
+    own_names = " | ".join(
+        [sheet.title, *sheet.aliases, *(c.display for c in sheet.clinical_codes if c.display)]
+    )
+    for where, text in _patient_texts(sheet):
+        for word, plain in language.jargon_in(text, own_names):
+            message = f"{word!r} is medical jargon; write {plain!r} instead"
+            report.add(where, "warning", "jargon", message)
+
+
+def _actions(report: _Report) -> None:
+    for where, text in report.parsed.sheet.texts():
+        if "steps" in where:
+            why = language.action_problem(text)
+            if why is not None:
+                report.add(where, "warning", "step-action", why)
+
+
+def _duplicates(report: _Report, library: list[Parsed]) -> None:
+    sheet = report.parsed.sheet
+    others = [p for p in library if p.path != report.parsed.path]
+    for other in others:
+        if (other.sheet.code, other.sheet.language) == (sheet.code, sheet.language):
+            report.add(
+                ("code",), "error", "duplicate-code",
+                f"code {sheet.code} in language {sheet.language!r} is also in {other.path}; "
+                "give one of them another code or language",
+            )
+    for index, alias in enumerate(sheet.aliases):
+        for other in others:
+            if other.sheet.code == sheet.code:
+                continue  # the same sheet in another language may share a name
+            if alias.casefold() in {a.casefold() for a in other.sheet.aliases}:
+                report.add(
+                    ("aliases", index), "error", "duplicate-alias",
+                    f"alias {alias!r} is also an alias of {other.sheet.code} ({other.path}); "
+                    "a search for it must find one sheet, so keep it on one of them",
+                )

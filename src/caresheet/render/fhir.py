@@ -1,0 +1,325 @@
+"""A sheet as FHIR R4 (4.0.1): PlanDefinition, Questionnaire, DocumentReference, Bundle.
+
+The PlanDefinition carries home care as actions and every call-for-help rule as an action
+with its tier as a ``code`` and its condition both as caresheet's own text and as FHIRPath
+over a QuestionnaireResponse to the sheet's Questionnaire, so an EHR can show the same
+warning signs and, if it wants, evaluate them. Resources are plain dicts ready for JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from caresheet.condition import And, Compare, Condition, Finding, Not, Or, Time
+from caresheet.render.common import StepView, call_for_help, sheet_view
+from caresheet.sheet import SectionKind, Sheet, Status
+
+FHIR_VERSION = "4.0.1"
+DEFAULT_BASE = "http://caresheet.example.org/fhir"
+Resource = dict[str, Any]
+
+# A sheet's review status as a FHIR publication status; reviewed is not yet active.
+PUBLICATION_STATUS = {
+    Status.DRAFT: "draft",
+    Status.REVIEWED: "draft",
+    Status.PUBLISHED: "active",
+    Status.RETIRED: "retired",
+}
+DOC_STATUS = {
+    Status.DRAFT: "preliminary",
+    Status.REVIEWED: "preliminary",
+    Status.PUBLISHED: "final",
+    Status.RETIRED: "final",
+}
+
+
+def resource_id(sheet: Sheet) -> str:
+    """The logical id: the code, with the language for translations (``P586``, ``P586-es``)."""
+    return sheet.code if sheet.language == "en" else f"{sheet.code}-{sheet.language}"
+
+
+def canonical(base: str, kind: str, sheet: Sheet) -> str:
+    return f"{base.rstrip('/')}/{kind}/{resource_id(sheet)}"
+
+
+def tier_system(base: str) -> str:
+    return f"{base.rstrip('/')}/CodeSystem/caresheet-tier"
+
+
+def _common(kind: str, sheet: Sheet, base: str) -> Resource:
+    return {
+        "resourceType": kind,
+        "id": resource_id(sheet),
+        "language": sheet.language,
+        "url": canonical(base, kind, sheet),
+        "identifier": [{"system": f"{base.rstrip('/')}/sheet-code", "value": sheet.code}],
+        "version": str(sheet.version),
+        "name": f"{sheet.code}{kind}",
+        "title": sheet.title,
+        "status": PUBLICATION_STATUS[sheet.status],
+        "experimental": sheet.status is not Status.PUBLISHED,
+        "publisher": "caresheet",
+    }
+
+
+def _codes(sheet: Sheet) -> list[Resource]:
+    return [
+        {
+            "coding": [
+                {"system": c.uri, "code": c.code, **({"display": c.display} if c.display else {})}
+            ]
+        }
+        for c in sheet.clinical_codes
+    ]
+
+
+# ---------------------------------------------------------------- PlanDefinition
+
+
+def plan_definition(
+    sheet: Sheet, values: Mapping[str, str] | None = None, base: str = DEFAULT_BASE
+) -> Resource:
+    """Home care steps and call-for-help rules as actions (params filled or unset text)."""
+    view = sheet_view(sheet, values)
+    resource = _common("PlanDefinition", sheet, base)
+    resource["type"] = {
+        "coding": [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/plan-definition-type",
+                "code": "clinical-protocol",
+                "display": "Clinical Protocol",
+            }
+        ]
+    }
+    recovery = sheet.section(SectionKind.RECOVERY)
+    if recovery and recovery.blocks:
+        first = next((s for s in view.sections if s.kind == "recovery"), None)
+        if first and first.blocks and first.blocks[0].text:
+            resource["description"] = first.blocks[0].text
+    if sheet.clinical_codes:
+        resource["topic"] = _codes(sheet)
+    actions: list[Resource] = []
+    for section in view.sections:
+        if section.is_call_for_help:
+            actions.append(_help_action(sheet, values, base))
+            continue
+        if section.kind not in ("home_care", "follow_up"):
+            continue
+        children = [{"title": g.heading, "action": _step_actions(g.blocks)} for g in section.groups]
+        children += _step_actions(section.blocks)
+        if children:
+            actions.append({"title": section.heading, "action": children})
+    resource["action"] = actions
+    return resource
+
+
+def _step_actions(blocks: tuple[Any, ...]) -> list[Resource]:
+    found: list[Resource] = []
+
+    def add(step: StepView) -> Resource:
+        action: Resource = {"description": step.text}
+        if step.steps:
+            action["action"] = [add(s) for s in step.steps]
+        return action
+
+    for block in blocks:
+        if block.text is not None:
+            found.append({"description": block.text})
+        found += [add(s) for s in block.steps]
+    return found
+
+
+def _help_action(sheet: Sheet, values: Mapping[str, str] | None, base: str) -> Resource:
+    section = call_for_help(sheet, values)
+    tiers = []
+    for block in section.tiers:
+        code = {"coding": [{"system": tier_system(base), "code": block.tier.value}]}
+        rules = []
+        for rule_id, text in zip(block.rule_ids, block.signs, strict=True):
+            rule = sheet.rule(rule_id)
+            rules.append(
+                {
+                    "id": rule.id,
+                    "title": text,
+                    "code": [code],
+                    "condition": [
+                        {
+                            "kind": "applicability",
+                            "expression": {
+                                "description": f"caresheet condition: {rule.when}",
+                                "language": "text/fhirpath",
+                                "expression": fhirpath(rule.condition),
+                            },
+                        }
+                    ],
+                }
+            )
+        tiers.append(
+            {
+                "title": block.heading,
+                "description": block.action,
+                "code": [code],
+                "selectionBehavior": "any",
+                "action": rules,
+            }
+        )
+    return {"title": section.heading, "description": section.emergency_line, "action": tiers}
+
+
+def fhirpath(condition: Condition) -> str:
+    """A rule as FHIRPath over a QuestionnaireResponse; ``%elapsedHours`` is the time since."""
+    if isinstance(condition, Finding):
+        return f"item.where(linkId = '{condition.name}').answer.value = true"
+    if isinstance(condition, Compare):
+        answer = f"item.where(linkId = '{condition.name}').answer.value"
+        return f"{answer} {condition.op} {condition.value:g}"
+    if isinstance(condition, Time):
+        op = ">=" if condition.kind == "after" else "<="
+        return f"%elapsedHours {op} {condition.hours:g}"
+    if isinstance(condition, Not):
+        return f"({fhirpath(condition.operand)}).not()"
+    joiner = " and " if isinstance(condition, And) else " or "
+    assert isinstance(condition, And | Or)
+    return joiner.join(f"({fhirpath(part)})" for part in condition.operands)
+
+
+# ---------------------------------------------------------------- Questionnaire
+
+
+def questionnaire(sheet: Sheet, base: str = DEFAULT_BASE) -> Resource:
+    """One question per finding: yes/no as boolean, numbers as decimal; follow-ups enabled."""
+    resource = _common("Questionnaire", sheet, base)
+    resource["subjectType"] = ["Patient"]
+    if sheet.clinical_codes:
+        resource["code"] = [coding for c in _codes(sheet) for coding in c["coding"]]
+    items = []
+    for name, finding in sheet.findings.items():
+        item: Resource = {
+            "linkId": name,
+            "text": finding.ask + (f" ({finding.unit})" if finding.unit else ""),
+            "type": "decimal" if finding.kind == "number" else "boolean",
+            "required": False,
+        }
+        if finding.ask_if:
+            item["enableWhen"] = [
+                {"question": finding.ask_if, "operator": "=", "answerBoolean": True}
+            ]
+        items.append(item)
+    resource["item"] = items
+    return resource
+
+
+# ---------------------------------------------------------------- DocumentReference, Bundle
+
+
+def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_BASE) -> Resource:
+    """The rendered sheet, PDF and HTML attached (base64), as patient education."""
+    html_bytes = html.encode("utf-8")
+    return {
+        "resourceType": "DocumentReference",
+        "id": resource_id(sheet),
+        "language": sheet.language,
+        "masterIdentifier": {
+            "system": f"{base.rstrip('/')}/sheet-version",
+            "value": f"{sheet.code}-{sheet.language}-v{sheet.version}",
+        },
+        "status": "superseded" if sheet.status is Status.RETIRED else "current",
+        "docStatus": DOC_STATUS[sheet.status],
+        "type": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "69730-0",
+                    "display": "Instructions",
+                }
+            ]
+        },
+        "category": [{"text": "Patient education"}],
+        "description": sheet.title,
+        "content": [
+            {"attachment": _attachment("application/pdf", pdf, sheet, f"{sheet.code}.pdf")},
+            {"attachment": _attachment("text/html", html_bytes, sheet, f"{sheet.code}.html")},
+        ],
+        "context": {"related": [{"reference": f"PlanDefinition/{resource_id(sheet)}"}]},
+    }
+
+
+def _attachment(content_type: str, data: bytes, sheet: Sheet, name: str) -> Resource:
+    return {
+        "contentType": content_type,
+        "language": sheet.language,
+        "data": base64.b64encode(data).decode("ascii"),
+        "size": len(data),
+        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),
+        "title": f"{sheet.title} ({name})",
+    }
+
+
+def bundle(
+    sheet: Sheet,
+    html: str,
+    pdf: bytes,
+    values: Mapping[str, str] | None = None,
+    base: str = DEFAULT_BASE,
+) -> Resource:
+    """The three resources of one sheet as a ``collection`` Bundle."""
+    resources = [
+        plan_definition(sheet, values, base),
+        questionnaire(sheet, base),
+        document_reference(sheet, html, pdf, base),
+    ]
+    return {
+        "resourceType": "Bundle",
+        "id": f"{resource_id(sheet)}-bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"{base.rstrip('/')}/{r['resourceType']}/{r['id']}", "resource": r}
+            for r in resources
+        ],
+    }
+
+
+# ---------------------------------------------------------------- server answers
+
+
+def capability_statement(base: str = DEFAULT_BASE, date: str = "2026-11-25") -> Resource:
+    """What ``/fhir`` offers: read of the four resource types, JSON only."""
+    read = [{"code": "read"}]
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "caresheet",
+        "url": f"{base.rstrip('/')}/metadata",
+        "name": "CaresheetFHIR",
+        "title": "caresheet FHIR R4 server",
+        "status": "active",
+        "experimental": False,
+        "date": date,
+        "publisher": "caresheet",
+        "kind": "instance",
+        "software": {"name": "caresheet"},
+        "implementation": {"description": "caresheet care sheets as FHIR", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Read a sheet by its code (P586), or P586-es for Spanish. "
+                "GET /fhir/Bundle/{id} gives all three resources of one sheet.",
+                "resource": [
+                    {"type": kind, "interaction": read}
+                    for kind in ("PlanDefinition", "Questionnaire", "DocumentReference", "Bundle")
+                ],
+            }
+        ],
+    }
+
+
+def operation_outcome(code: str, message: str, severity: str = "error") -> Resource:
+    """An error as FHIR says to report it (``code`` from the issue-type value set)."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": message}],
+    }

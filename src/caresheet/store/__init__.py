@@ -1,0 +1,1 @@
+"""Where sheets (and, beside them, handouts and check-ins) are kept: SQLite or PostgreSQL."""

@@ -1,0 +1,299 @@
+"""Handouts, check-ins and teach-back results: tables and the queries on them.
+
+A handout pins one row of ``sheet_versions`` so the patient reads the same words forever; it
+keeps only a SHA-256 hash of its access token. Check-ins and teach-back results hang off
+a handout and are only ever added. Functions take a session and return plain values; the
+caller's ``store.session()`` decides the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from caresheet.errors import NotFoundError
+from caresheet.plan import zone_named
+from caresheet.store.tables import Base, UtcDateTime, table_of
+
+
+class HandoutRow(Base):
+    __tablename__ = "handouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sheet_version_id: Mapped[int] = mapped_column(ForeignKey("sheet_versions.id"))
+    sheet_code: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    procedure_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    procedure_zone: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CheckinRow(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_handout_id_id", "handout_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handout_id: Mapped[int] = mapped_column(ForeignKey("handouts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    elapsed_hours: Mapped[float] = mapped_column(Float)
+    answers: Mapped[dict[str, str]] = mapped_column(JSON)
+    tier: Mapped[str] = mapped_column(String(16))
+    matched: Mapped[list[str]] = mapped_column(JSON)
+    disposition: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TeachbackResultRow(Base):
+    __tablename__ = "teachback_results"
+    __table_args__ = (Index("ix_teachback_results_handout_id_id", "handout_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    handout_id: Mapped[int] = mapped_column(ForeignKey("handouts.id"))
+    attempt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    question_id: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))
+    chosen: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    warning_sign: Mapped[bool] = mapped_column(Boolean)
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class Handout:
+    id: int
+    token_hash: str
+    sheet_version_id: int
+    sheet_code: str
+    language: str
+    version: int
+    params: dict[str, str]
+    procedure_time: dt.datetime  # aware, in the procedure's own zone
+    procedure_zone: str
+    display_name: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkin:
+    id: int
+    handout_id: int
+    created_at: dt.datetime
+    elapsed_hours: float
+    answers: dict[str, str]
+    tier: str
+    matched: list[str]
+    disposition: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TeachbackResult:
+    id: int
+    handout_id: int
+    attempt: str
+    created_at: dt.datetime
+    question_id: str
+    kind: str
+    chosen: str | None
+    correct: bool
+    warning_sign: bool
+
+
+def _handout(row: HandoutRow) -> Handout:
+    zone = zone_named(row.procedure_zone)
+    return Handout(
+        id=row.id, token_hash=row.token_hash, sheet_version_id=row.sheet_version_id,
+        sheet_code=row.sheet_code, language=row.language, version=row.version,
+        params=dict(row.params), procedure_time=row.procedure_at.astimezone(zone),
+        procedure_zone=row.procedure_zone, display_name=row.display_name,
+        created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+    )
+
+
+def _checkin(row: CheckinRow) -> Checkin:
+    return Checkin(
+        id=row.id, handout_id=row.handout_id, created_at=row.created_at,
+        elapsed_hours=row.elapsed_hours, answers=dict(row.answers), tier=row.tier,
+        matched=list(row.matched), disposition=dict(row.disposition),
+    )
+
+
+def _result(row: TeachbackResultRow) -> TeachbackResult:
+    return TeachbackResult(
+        id=row.id, handout_id=row.handout_id, attempt=row.attempt, created_at=row.created_at,
+        question_id=row.question_id, kind=row.kind, chosen=row.chosen, correct=row.correct,
+        warning_sign=row.warning_sign,
+    )
+
+
+# ---------------------------------------------------------------- handouts
+
+
+def add(
+    session: Session,
+    *,
+    token_hash: str,
+    sheet_version_id: int,
+    sheet_code: str,
+    language: str,
+    version: int,
+    params: dict[str, str],
+    procedure_time: dt.datetime,
+    procedure_zone: str,
+    display_name: str | None,
+    created_at: dt.datetime,
+    expires_at: dt.datetime,
+) -> Handout:
+    """Insert a handout; the id is known when this returns."""
+    row = HandoutRow(
+        token_hash=token_hash, sheet_version_id=sheet_version_id, sheet_code=sheet_code,
+        language=language, version=version, params=params, procedure_at=procedure_time,
+        procedure_zone=procedure_zone, display_name=display_name, created_at=created_at,
+        expires_at=expires_at, revoked_at=None,
+    )
+    session.add(row)
+    session.flush()
+    return _handout(row)
+
+
+def by_token_hash(session: Session, token_hash: str) -> Handout:
+    """The handout for a link; a Core select on the session's connection (same transaction,
+    without the ORM's statement machinery), since every guide request starts here."""
+    table = table_of(HandoutRow)
+    row = session.connection().execute(
+        select(table).where(table.c.token_hash == token_hash)
+    ).first()
+    if row is None:
+        raise NotFoundError("there is no handout at this link")
+    values = row._mapping
+    zone = zone_named(values["procedure_zone"])
+    return Handout(
+        id=values["id"], token_hash=values["token_hash"],
+        sheet_version_id=values["sheet_version_id"], sheet_code=values["sheet_code"],
+        language=values["language"], version=values["version"], params=dict(values["params"]),
+        procedure_time=_aware(values["procedure_at"]).astimezone(zone),
+        procedure_zone=values["procedure_zone"], display_name=values["display_name"],
+        created_at=_aware(values["created_at"]), expires_at=_aware(values["expires_at"]),
+        revoked_at=None if values["revoked_at"] is None else _aware(values["revoked_at"]),
+    )
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # The table's UtcDateTime already returns aware UTC; this guards a naive value anyway.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def get(session: Session, handout_id: int) -> Handout:
+    row = session.get(HandoutRow, handout_id)
+    if row is None:
+        raise NotFoundError(f"there is no handout {handout_id}")
+    return _handout(row)
+
+
+def revoke(session: Session, handout_id: int, now: dt.datetime) -> None:
+    """Mark a handout revoked (the first revocation time is kept)."""
+    found = session.execute(
+        update(HandoutRow).where(HandoutRow.id == handout_id, HandoutRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    if getattr(found, "rowcount", 0) == 0:
+        get(session, handout_id)  # raises NotFoundError when it does not exist
+
+
+# ---------------------------------------------------------------- check-ins
+
+
+def add_checkin(
+    session: Session,
+    *,
+    handout_id: int,
+    created_at: dt.datetime,
+    elapsed_hours: float,
+    answers: dict[str, str],
+    tier: str,
+    matched: list[str],
+    disposition: dict[str, Any],
+) -> Checkin:
+    # A Core INSERT ... RETURNING on the session's connection: the hot path of the guide,
+    # without the unit of work or the ORM's statement machinery.
+    table = table_of(CheckinRow)
+    new_id = session.connection().execute(
+        insert(table).values(
+            handout_id=handout_id, created_at=created_at, elapsed_hours=elapsed_hours,
+            answers=answers, tier=tier, matched=matched, disposition=disposition,
+        ).returning(table.c.id)
+    ).scalar_one()
+    return Checkin(
+        id=new_id, handout_id=handout_id, created_at=created_at, elapsed_hours=elapsed_hours,
+        answers=answers, tier=tier, matched=matched, disposition=disposition,
+    )
+
+
+def checkins(session: Session, handout_id: int, limit: int = 5) -> list[Checkin]:
+    """The newest check-ins of a handout first."""
+    query = (select(CheckinRow).where(CheckinRow.handout_id == handout_id)
+             .order_by(CheckinRow.id.desc()).limit(limit))
+    return [_checkin(r) for r in session.scalars(query)]
+
+
+def checkin_ids(session: Session, handout_id: int | None = None) -> set[int]:
+    """Every check-in id (of one handout): for crash and durability checks."""
+    query = select(CheckinRow.id)
+    if handout_id is not None:
+        query = query.where(CheckinRow.handout_id == handout_id)
+    return set(session.scalars(query))
+
+
+# ---------------------------------------------------------------- teach-back
+
+
+def add_teachback(
+    session: Session,
+    *,
+    handout_id: int,
+    attempt: str,
+    created_at: dt.datetime,
+    results: list[tuple[str, str, str | None, bool, bool]],
+) -> list[TeachbackResult]:
+    """Save one attempt: (question id, kind, chosen, correct, warning sign) per question."""
+    rows = [
+        TeachbackResultRow(
+            handout_id=handout_id, attempt=attempt, created_at=created_at, question_id=qid,
+            kind=kind, chosen=chosen, correct=correct, warning_sign=warning,
+        )
+        for qid, kind, chosen, correct, warning in results
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [_result(r) for r in rows]
+
+
+def teachback_results(session: Session, handout_id: int) -> list[TeachbackResult]:
+    query = (select(TeachbackResultRow).where(TeachbackResultRow.handout_id == handout_id)
+             .order_by(TeachbackResultRow.id))
+    return [_result(r) for r in session.scalars(query)]

@@ -1,0 +1,297 @@
+"""Reading the search index: full-text matches, look-ups by sheet and clinical code.
+
+The SQL that differs between SQLite (FTS5: ``search_fts`` over every column and the small
+``search_head`` over title, aliases and keywords) and PostgreSQL (one weighted tsvector) lives
+here. Phrases arrive as analyzed terms from ``caresheet.search``; they are always quoted, so
+nothing a person types can become query syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+Phrase = tuple[str, ...]
+# tsvector weights {D, C, B, A} in the same ratio as the FTS5 bm25 column weights (1:4:6:10).
+PG_WEIGHTS = "{0.1, 0.4, 0.6, 1.0}"
+BODY_WEIGHTS = "{0.1, 0.0, 0.0, 0.0}"  # the body alone, for the rare words of a split query
+
+def language_token(language: str) -> str:
+    """The term that marks a document's language in the FTS5 table (``xlangen``)."""
+    return "xlang" + "".join(ch for ch in language.lower() if ch.isalnum())
+
+
+
+@dataclass(frozen=True, slots=True)
+class Indexed:
+    """A sheet as the index returns it."""
+
+    id: int
+    sheet_version_id: int
+    code: str
+    language: str
+    version: int
+    status: str
+    title: str
+    aliases: tuple[str, ...]
+    body: str
+
+
+def generation(session: Session) -> int:
+    """Changes whenever the index does: cached dictionaries compare it."""
+    value = session.execute(text("SELECT generation FROM search_state WHERE id = 1")).scalar()
+    return int(value or 0)
+
+
+def document_count(session: Session) -> int:
+    """How many sheets are indexed."""
+    return int(session.execute(text("SELECT COUNT(*) FROM search_documents")).scalar() or 0)
+
+
+def term_counts(session: Session) -> list[tuple[str, int]]:
+    """Every dictionary term and the number of indexed sheets that use it."""
+    rows = session.execute(text("SELECT term, documents FROM search_terms"))
+    return [(row.term, row.documents) for row in rows]
+
+
+def match(
+    session: Session,
+    phrases: Sequence[Phrase],
+    language: str | None,
+    limit: int,
+    focused: Collection[Phrase] = (),
+    ranked: bool = True,
+) -> list[tuple[int, float]]:
+    """Documents matching any phrase, best first, as (document id, score > 0).
+
+    ``ranked=False`` returns the first matches found, with falling token scores: fast
+    whatever the number of matches.
+
+    A ``focused`` phrase is looked for in titles, aliases and keywords only: a word in most
+    sheets says little about which is best (its BM25 weight is near zero) yet costs a score
+    for every sheet that has it, so the search planner focuses such words.
+    """
+    phrases = [p for p in phrases if p]
+    if not phrases:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _match_postgres(session, phrases, language, limit, focused, ranked)
+    return _match_sqlite(session, phrases, language, limit, focused, ranked)
+
+
+def match_all(
+    session: Session,
+    groups: Sequence[Sequence[Phrase]],
+    language: str | None,
+    limit: int,
+    focused: Collection[Phrase] = (),
+) -> list[tuple[int, float]]:
+    """Documents with at least one phrase of every group, best first (AND of ORs)."""
+    groups = [[p for p in group if p] for group in groups]
+    if not groups or not all(groups):
+        return []
+    # With a common word in the query, every idea is looked for in the head only (short term
+    # lists); a sheet with an idea only in its body is then found by match().
+    if session.get_bind().dialect.name == "postgresql":
+        expression = " & ".join(f"({tsquery_expression(g)})" for g in groups)
+        column = "tsv_head" if focused else "tsv"
+        return _rank_postgres(session, expression, language, limit, column)
+    table = "search_head" if focused else "search_fts"
+    fts = " AND ".join(f"({fts5_expression(g, None)})" for g in groups)
+    if language is not None:
+        fts = f'({fts}) AND t_lang : "{language_token(language)}"'
+    return _rank_sqlite(session, fts, limit, table)
+
+
+HEAD_COLUMNS = "{t_title t_aliases t_keywords}"
+
+
+def fts5_expression(
+    phrases: Sequence[Phrase], language: str | None, focused: Collection[Phrase] = ()
+) -> str:
+    """An FTS5 MATCH string: quoted phrases joined by OR; no user text is ever an operator."""
+
+    def quoted(phrase: Phrase) -> str:
+        text_ = '"' + " ".join(phrase).replace('"', '""') + '"'
+        return f"{HEAD_COLUMNS} : {text_}" if phrase in focused else text_
+
+    joined = " OR ".join(quoted(p) for p in phrases)
+    if language is None:
+        return joined
+    return f'({joined}) AND t_lang : "{language_token(language)}"'
+
+
+def tsquery_expression(phrases: Sequence[Phrase], focused: Collection[Phrase] = ()) -> str:
+    """A tsquery in its input syntax: quoted lexemes, ``<->`` within a phrase, ``|`` between;
+    a focused phrase matches only weights A to C (title, aliases, keywords)."""
+
+    def lexeme(term: str, head: bool) -> str:
+        quoted = "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+        return quoted + ":ABC" if head else quoted
+
+    return " | ".join(
+        "(" + " <-> ".join(lexeme(t, phrase in focused) for t in phrase) + ")"
+        for phrase in phrases
+    )
+
+
+def _unranked(ids: Iterable[int]) -> list[tuple[int, float]]:
+    return [(doc_id, 1.0 / (position + 100)) for position, doc_id in enumerate(ids)]
+
+
+def _match_sqlite(
+    session: Session, phrases: Sequence[Phrase], language: str | None, limit: int,
+    focused: Collection[Phrase], ranked: bool,
+) -> list[tuple[int, float]]:
+    if not ranked:
+        found = session.execute(
+            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q LIMIT :n"),
+            {"q": fts5_expression(phrases, language), "n": limit},
+        )
+        return _unranked(row[0] for row in found)
+    if not focused:
+        return _rank_sqlite(session, fts5_expression(phrases, language), limit)
+    # Split: every phrase is scored on the head table (title, aliases, keywords: short term
+    # lists), and the rare phrases also on the bodies; a sheet's score is the sum.
+    scores: dict[int, float] = {}
+    wider = limit * 3
+    for doc_id, score in _rank_sqlite(
+        session, fts5_expression(phrases, language), wider, "search_head"
+    ):
+        scores[doc_id] = score
+    rare = [p for p in phrases if p not in focused]
+    if rare:
+        body = _rank_sqlite(session, fts5_expression(rare, language), wider, "search_fts",
+                            order="bm25(search_fts, 0.0, 0.0, 0.0, 1.0, 0.0)")
+        for doc_id, score in body:
+            scores[doc_id] = scores.get(doc_id, 0.0) + score
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [(doc_id, max(score, 1e-6)) for doc_id, score in best]
+
+
+def _rank_sqlite(
+    session: Session, expression: str, limit: int, table: str = "search_fts",
+    order: str = "rank",
+) -> list[tuple[int, float]]:
+    rows = session.execute(
+        text(f"SELECT rowid, {order} AS score FROM {table} WHERE {table} MATCH :q "
+             "ORDER BY score LIMIT :n"),
+        {"q": expression, "n": limit},
+    )
+    # bm25() is negative, lower is better.
+    return [(row[0], -float(row[1])) for row in rows]
+
+
+def _match_postgres(
+    session: Session, phrases: Sequence[Phrase], language: str | None, limit: int,
+    focused: Collection[Phrase], ranked: bool,
+) -> list[tuple[int, float]]:
+    where = "AND language = :language" if language is not None else ""
+    if not ranked:
+        found = session.execute(
+            text("SELECT id FROM search_documents, CAST(:q AS tsquery) AS q "
+                 f"WHERE tsv @@ q {where} LIMIT :n"),
+            {"q": tsquery_expression(phrases), "language": language, "n": limit},
+        )
+        return _unranked(row[0] for row in found)
+    if not focused:
+        return _rank_postgres(session, tsquery_expression(phrases), language, limit)
+    # As on SQLite: every phrase scored on the head, the rare ones also on the bodies.
+    wider = limit * 3
+    scores = dict(_rank_postgres(session, tsquery_expression(phrases), language, wider,
+                                 "tsv_head"))
+    rare = [p for p in phrases if p not in focused]
+    if rare:
+        body = _rank_postgres(session, tsquery_expression(rare), language, wider, "tsv",
+                              BODY_WEIGHTS)
+        for doc_id, score in body:
+            scores[doc_id] = scores.get(doc_id, 0.0) + score
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [(doc_id, max(score, 1e-6)) for doc_id, score in best]
+
+
+def _rank_postgres(
+    session: Session, expression: str, language: str | None, limit: int,
+    column: str = "tsv", weights: str = PG_WEIGHTS,
+) -> list[tuple[int, float]]:
+    where = "AND language = :language" if language is not None else ""
+    rows = session.execute(
+        text(
+            f"SELECT id, ts_rank_cd('{weights}', {column}, q, 1) AS score "
+            "FROM search_documents, CAST(:q AS tsquery) AS q "
+            f"WHERE {column} @@ q {where} ORDER BY score DESC, id LIMIT :n"
+        ),
+        {"q": expression, "language": language, "n": limit},
+    )
+    # ts_rank_cd can be 0 for a match (a phrase found only by its weights): keep it > 0.
+    return [(row[0], max(float(row[1]), 1e-6)) for row in rows]
+
+
+_DOCUMENT_COLUMNS = "id, sheet_version_id, code, language, version, status, title, aliases, body"
+
+
+def _indexed(row: Any) -> Indexed:
+    return Indexed(
+        id=row.id, sheet_version_id=row.sheet_version_id, code=row.code, language=row.language,
+        version=row.version, status=row.status, title=row.title,
+        aliases=tuple(a for a in row.aliases.split("\n") if a), body=row.body,
+    )
+
+
+def documents(session: Session, ids: Sequence[int]) -> dict[int, Indexed]:
+    """The indexed documents with these ids."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        text(f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": list(ids)},
+    )
+    return {row.id: _indexed(row) for row in rows}
+
+
+def by_sheet_code(session: Session, code: str, language: str | None) -> list[Indexed]:
+    """The indexed sheets with this content code (every language, or one)."""
+    where = "AND language = :language" if language is not None else ""
+    rows = session.execute(
+        text(f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents WHERE code = :code {where} "
+             "ORDER BY language"),
+        {"code": code, "language": language},
+    )
+    return [_indexed(row) for row in rows]
+
+
+def by_clinical_code(
+    session: Session, system: str | None, code: str, language: str | None
+) -> list[Indexed]:
+    """The indexed sheets carrying a clinical code (in one system, or any)."""
+    conditions = ["c.code = :code"]
+    if system is not None:
+        conditions.append("c.system = :system")
+    if language is not None:
+        conditions.append("d.language = :language")
+    columns = ", ".join(f"d.{c.strip()}" for c in _DOCUMENT_COLUMNS.split(","))
+    rows = session.execute(
+        text(
+            f"SELECT DISTINCT {columns} FROM search_codes c "
+            "JOIN search_documents d ON d.id = c.document_id "
+            f"WHERE {' AND '.join(conditions)} ORDER BY d.code, d.language"
+        ),
+        {"code": code.strip().upper(), "system": system, "language": language},
+    )
+    return [_indexed(row) for row in rows]
+
+
+def all_documents(session: Session, language: str | None) -> list[Indexed]:
+    """Every indexed sheet (in one language, or all), for the A-Z list."""
+    where = "WHERE language = :language" if language is not None else ""
+    rows = session.execute(
+        text(f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents {where}"),
+        {"language": language},
+    )
+    return [_indexed(row) for row in rows]

@@ -1,0 +1,408 @@
+"""Sheet versions in the store: import, read, review status. Functions take a session.
+
+Versioning: a sheet's identity is (code, language); each import whose content differs from
+the latest stored version adds a version, and no version is ever rewritten but for its review
+status, so a handout pinned to version N reads the same words forever. "Content" is the
+canonical JSON of the parsed sheet without its version number, so re-importing a file (or one
+that differs only in spacing or YAML style) changes nothing.
+
+After every change, ``caresheet.store.search_index.sync(session, stored)`` is called when
+that module defines it (it belongs to search); see ``_after_change``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from caresheet.authoring import parse
+from caresheet.errors import BadInputError, NotFoundError, SheetFormatError
+from caresheet.loading import LoadedSheet, SheetFilesError, load_paths
+from caresheet.sheet import Sheet, Status
+from caresheet.store.tables import SheetVersion
+
+ImportAction = Literal["created", "new_version", "unchanged"]
+# Every caresheet process takes this PostgreSQL advisory lock to import, so two imports of
+# the same sheet cannot both pick the same next version number.
+IMPORT_LOCK_KEY = 5_860_002
+SEARCH_HOOK_MODULE = "caresheet.store.search_index"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSheet:
+    """One stored version of a sheet; ``sheet.version`` and ``sheet.status`` match the row."""
+
+    id: int
+    code: str
+    language: str
+    version: int
+    status: Status
+    sheet: Sheet
+    source_text: str
+    imported_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What importing one file did."""
+
+    code: str
+    language: str
+    version: int
+    action: ImportAction
+    path: str
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_paths(
+    session: Session, paths: Iterable[Path | str], *, now: dt.datetime | None = None
+) -> list[ImportOutcome]:
+    """Import sheet files and folders, all or nothing.
+
+    Every file is parsed before anything is stored; if any is malformed, SheetFilesError
+    lists them all (``file:line: message``) and the caller's transaction must roll back
+    (``store.session()`` does). A changed sheet's stored translations are re-read against it,
+    and get a new version too when their merged content changes.
+    """
+    _lock_imports(session)
+    loaded = load_paths(paths, lambda code, language: _base_sheet(session, code, language))
+    moment = now or dt.datetime.now(dt.UTC)
+    outcomes = [import_loaded(session, item, now=moment)[0] for item in loaded]
+    changed = [
+        item.sheet for item, outcome in zip(loaded, outcomes, strict=True)
+        if outcome.action != "unchanged" and item.sheet.translation_of is None
+    ]
+    read = {(item.sheet.code, item.sheet.language) for item in loaded}
+    return outcomes + _refresh_translations(session, changed, read, moment)
+
+
+def import_loaded(
+    session: Session, item: LoadedSheet, *, now: dt.datetime | None = None
+) -> tuple[ImportOutcome, StoredSheet]:
+    """Store one parsed sheet as a new version unless its content is already the latest."""
+    sheet = item.sheet
+    digest = content_hash(sheet)
+    latest = _latest_row(session, sheet.code, sheet.language)
+    if latest is not None and latest.content_hash == digest:
+        outcome = ImportOutcome(sheet.code, sheet.language, latest.version, "unchanged", item.path)
+        return outcome, _stored(latest)
+    version = sheet.version if latest is None else max(sheet.version, latest.version + 1)
+    sheet = sheet.model_copy(update={"version": version})
+    row = SheetVersion(
+        code=sheet.code,
+        language=sheet.language,
+        version=version,
+        status=sheet.status.value,
+        title=sheet.title,
+        content_hash=digest,
+        source_text=item.source_text,
+        document=sheet.model_dump(mode="json"),
+        imported_at=now or dt.datetime.now(dt.UTC),
+        reviewer=sheet.reviewer,
+        reviewed_on=sheet.reviewed_on,
+    )
+    session.add(row)
+    session.flush()
+    stored = _stored(row)
+    _after_change(session, stored)
+    action: ImportAction = "created" if latest is None else "new_version"
+    return ImportOutcome(sheet.code, sheet.language, version, action, item.path), stored
+
+
+def _refresh_translations(
+    session: Session, bases: list[Sheet], skip: set[tuple[str, str]], now: dt.datetime
+) -> list[ImportOutcome]:
+    """Re-read the stored translations of changed sheets, so every language runs the same
+    rules; a translation that no longer fits its base fails the whole import."""
+    outcomes: list[ImportOutcome] = []
+    errors: list[SheetFormatError] = []
+    for base in bases:
+        for language in languages(session, base.code):
+            stored = _current_or_none(session, base.code, language)
+            if (base.code, language) in skip or stored is None:
+                continue
+            if stored.sheet.translation_of != base.language:
+                continue
+            label = f"{base.code} {language} v{stored.version} (stored translation)"
+            try:
+                parsed = parse(stored.source_text, label, base)
+            except SheetFormatError as error:
+                errors.append(SheetFormatError(label, error.line, (
+                    f"{error.message}; {base.code} ({base.language}) changed, so update this "
+                    "translation and import it together with that sheet"
+                )))
+                continue
+            item = LoadedSheet(parsed, stored.source_text)
+            outcomes.append(import_loaded(session, item, now=now)[0])
+    if errors:
+        raise SheetFilesError(errors)
+    return outcomes
+
+
+def content_hash(sheet: Sheet) -> str:
+    """SHA-256 of the sheet's canonical JSON, version number left out."""
+    document = sheet.model_dump(mode="json", exclude={"version"})
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _lock_imports(session: Session) -> None:
+    """Serialize imports on PostgreSQL (SQLite sessions already begin with the write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})")
+
+
+def _base_sheet(session: Session, code: str, language: str) -> Sheet | None:
+    stored = _current_or_none(session, code, language)
+    return None if stored is None else stored.sheet
+
+
+def _current_or_none(session: Session, code: str, language: str) -> StoredSheet | None:
+    try:
+        return current(session, code, language)
+    except NotFoundError:
+        return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get(
+    session: Session, code: str, language: str = "en", version: int | None = None
+) -> StoredSheet:
+    """Version ``version`` of a sheet, or its current version when None."""
+    if version is None:
+        return current(session, code, language)
+    code, language = _key(code, language)
+    row = _version_row(session, code, language, version)
+    if row is None:
+        known = [str(v.version) for v in _version_rows(session, code, language)]
+        if not known:
+            raise _not_found(session, code, language)
+        raise NotFoundError(
+            f"{code} ({language}) has no version {version}; versions: {', '.join(known)}"
+        )
+    return _stored(row)
+
+
+def get_by_id(session: Session, sheet_version_id: int) -> StoredSheet:
+    """A stored version by its row id (what a handout pins)."""
+    row = session.get(SheetVersion, sheet_version_id)
+    if row is None:
+        raise NotFoundError(f"no stored sheet version with id {sheet_version_id}")
+    return _stored(row)
+
+
+def current(session: Session, code: str, language: str = "en") -> StoredSheet:
+    """The version patients should see: the latest published, else the latest not retired.
+
+    The shipped library is all draft, and must still be visible; pages show its status.
+    """
+    code, language = _key(code, language)
+    rows = _version_rows(session, code, language)
+    if not rows:
+        raise _not_found(session, code, language)
+    chosen = _current_of(rows)
+    if chosen is None:
+        raise NotFoundError(f"{code} ({language}) is retired")
+    full = session.get(SheetVersion, chosen.id)
+    assert full is not None
+    return _stored(full)
+
+
+def list_current(session: Session, language: str | None = None) -> list[StoredSheet]:
+    """The current version of every sheet (in one language, or all), by code then language."""
+    query = select(SheetVersion.id, SheetVersion.code, SheetVersion.language,
+                   SheetVersion.version, SheetVersion.status)
+    if language is not None:
+        query = query.where(SheetVersion.language == language.strip())
+    by_key: dict[tuple[str, str], list[_Brief]] = {}
+    for row in session.execute(query):
+        by_key.setdefault((row.code, row.language), []).append(
+            _Brief(row.id, row.version, row.status)
+        )
+    ids = []
+    for key in sorted(by_key):
+        chosen = _current_of(sorted(by_key[key], key=lambda b: b.version))
+        if chosen is not None:
+            ids.append(chosen.id)
+    if not ids:
+        return []
+    rows = session.scalars(select(SheetVersion).where(SheetVersion.id.in_(ids))).all()
+    return sorted((_stored(r) for r in rows), key=lambda s: (s.code, s.language))
+
+
+def versions(session: Session, code: str, language: str = "en") -> list[StoredSheet]:
+    """Every stored version of a sheet in one language, oldest first."""
+    code, language = _key(code, language)
+    rows = session.scalars(
+        select(SheetVersion)
+        .where(SheetVersion.code == code, SheetVersion.language == language)
+        .order_by(SheetVersion.version)
+    ).all()
+    if not rows:
+        raise _not_found(session, code, language)
+    return [_stored(r) for r in rows]
+
+
+def languages(session: Session, code: str) -> list[str]:
+    """The languages a sheet has any stored version in, sorted."""
+    code = code.strip().upper()
+    found = session.scalars(
+        select(SheetVersion.language).where(SheetVersion.code == code).distinct()
+    ).all()
+    return sorted(found)
+
+
+# ---------------------------------------------------------------- review status
+
+
+def set_status(
+    session: Session,
+    code: str,
+    language: str,
+    version: int,
+    status: Status | str,
+    *,
+    reviewer: str | None = None,
+    reviewed_on: dt.date | None = None,
+) -> StoredSheet:
+    """Move one version through review (draft → reviewed → published → retired).
+
+    The words never change; only the status (and who reviewed it, when given) does.
+    """
+    new_status = _status(status)
+    _lock_imports(session)
+    code, language = _key(code, language)
+    row = _version_row(session, code, language, version)
+    if row is None:
+        get(session, code, language, version)  # raises the precise NotFoundError
+        raise AssertionError("unreachable")
+    row.status = new_status.value
+    if reviewer is not None:
+        row.reviewer = reviewer
+    if reviewed_on is not None:
+        row.reviewed_on = reviewed_on
+    document = dict(row.document)
+    document.update(
+        status=row.status,
+        reviewer=row.reviewer,
+        reviewed_on=row.reviewed_on.isoformat() if row.reviewed_on else None,
+    )
+    row.document = document
+    session.flush()
+    stored = _stored(row)
+    _after_change(session, stored)
+    return stored
+
+
+def _status(value: Status | str) -> Status:
+    try:
+        return Status(value)
+    except ValueError:
+        valid = ", ".join(s.value for s in Status)
+        raise BadInputError(f"unknown status {value!r}; use one of: {valid}") from None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@dataclass(frozen=True, slots=True)
+class _Brief:
+    id: int
+    version: int
+    status: str
+
+
+def _current_of(rows: list[_Brief] | list[SheetVersion]) -> _Brief | SheetVersion | None:
+    """From rows sorted by version: the latest published, else the latest not retired."""
+    published = [r for r in rows if r.status == Status.PUBLISHED.value]
+    if published:
+        return published[-1]
+    visible = [r for r in rows if r.status != Status.RETIRED.value]
+    return visible[-1] if visible else None
+
+
+def _version_rows(session: Session, code: str, language: str) -> list[_Brief]:
+    result = session.execute(
+        select(SheetVersion.id, SheetVersion.version, SheetVersion.status)
+        .where(SheetVersion.code == code, SheetVersion.language == language)
+        .order_by(SheetVersion.version)
+    )
+    return [_Brief(r.id, r.version, r.status) for r in result]
+
+
+def _latest_row(session: Session, code: str, language: str) -> SheetVersion | None:
+    return session.scalars(
+        select(SheetVersion)
+        .where(SheetVersion.code == code, SheetVersion.language == language)
+        .order_by(SheetVersion.version.desc())
+        .limit(1)
+    ).first()
+
+
+def _key(code: str, language: str) -> tuple[str, str]:
+    """Codes are upper case (``p586`` finds P586); languages as stored (``en``, ``es``)."""
+    return code.strip().upper(), language.strip()
+
+
+def _not_found(session: Session, code: str, language: str) -> NotFoundError:
+    others = languages(session, code)
+    if others:
+        return NotFoundError(
+            f"{code} has no {language!r} version; languages: {', '.join(others)}"
+        )
+    return NotFoundError(f"no care sheet with code {code}")
+
+
+def _version_row(session: Session, code: str, language: str, version: int) -> SheetVersion | None:
+    return session.scalars(
+        select(SheetVersion).where(
+            SheetVersion.code == code,
+            SheetVersion.language == language,
+            SheetVersion.version == version,
+        )
+    ).one_or_none()
+
+
+def _stored(row: SheetVersion) -> StoredSheet:
+    return StoredSheet(
+        id=row.id,
+        code=row.code,
+        language=row.language,
+        version=row.version,
+        status=Status(row.status),
+        sheet=Sheet.model_validate(row.document),
+        source_text=row.source_text,
+        imported_at=row.imported_at,
+    )
+
+
+def _after_change(session: Session, stored: StoredSheet) -> None:
+    """Tell search that a version was added or its status changed.
+
+    The hook is ``sync(session, stored)`` in ``caresheet.store.search_index``, a module owned by
+    search; it runs in the same transaction, so the index can never disagree with the rows.
+    ``stored`` is the version that changed: index what ``current()`` returns for its code and
+    language, which may be another version (a new draft does not replace a published one).
+    """
+    try:
+        module = importlib.import_module(SEARCH_HOOK_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name == SEARCH_HOOK_MODULE:
+            return
+        raise
+    sync = getattr(module, "sync", None)
+    if callable(sync):
+        sync(session, stored)

@@ -1,0 +1,143 @@
+"""The care team's tables and the few queries on them that more than one module needs.
+
+Tables: ``users`` (staff accounts), ``staff_sessions`` (logins; only a hash of the cookie is
+kept), ``login_attempts`` (the rate limit lives in the database so it holds across processes),
+``audit_events`` (append-only: this module offers no update or delete for it),
+``escalations`` (check-ins at ``contact`` or above for the team), ``handout_issuers``
+(which clinician issued which handout) and ``outbox`` (notifications
+waiting to be delivered, so none is lost while the mail server or webhook is down).
+
+Times are ``UtcDateTime``: stored in UTC and always read back aware, on both databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+# The handouts table must be known for handout_issuers' foreign key (0004 follows 0003).
+import caresheet.store.handouts  # noqa: F401
+from caresheet.store.tables import Base, UtcDateTime
+
+# A 64-bit key on PostgreSQL, SQLite's rowid alias on SQLite (only INTEGER autoincrements there).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class StaffSessionRow(Base):
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class LoginAttemptRow(Base):
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_ip_at", "email", "ip", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    # Indexed: the clinician's list counts each handout's reads by target.
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class EscalationRow(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_escalations_source"),
+        Index("ix_escalations_inbox", "status", "tier_rank", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Handout and check-in keys are kept as text so this table does not depend on their types.
+    handout_id: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "checkin" | "teach_back"
+    source_id: Mapped[str] = mapped_column(String(64))
+    tier: Mapped[str] = mapped_column(String(16))
+    tier_rank: Mapped[int] = mapped_column(Integer)
+    sheet_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reasons: Mapped[str] = mapped_column(Text)  # JSON list of the matched rules' words
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # open | acknowledged | closed
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True
+    )
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    close_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id"), nullable=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # A worker that takes a message holds it until this time; a crashed worker's lease runs out.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True
+    )
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(
+        UtcDateTime(), nullable=True
+    )
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class HandoutIssuerRow(Base):
+    """Who issued a handout (the guide's ``handouts`` table does not know staff)."""
+
+    __tablename__ = "handout_issuers"
+
+    handout_id: Mapped[int] = mapped_column(
+        ForeignKey("handouts.id", ondelete="CASCADE"), primary_key=True
+    )
+    issued_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,57 @@
+"""Build the ASGI app: one router per audience, one error handler, one template set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from caresheet.web import errors, fhir, guide, infobutton, public, sheets, team
+from caresheet.web.deps import FONT_DIR, STATIC_DIR
+
+ROUTERS = (
+    public.router,
+    sheets.router,
+    infobutton.router,
+    fhir.router,
+    guide.router,
+    team.router,
+)
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """The app for ``database_url``, else CARESHEET_DATABASE_URL (or ./caresheet.db).
+
+    The store is opened once, when the app starts, and shared by every request. The outbox
+    worker (email and webhook notifications) runs beside it unless CARESHEET_WORKER=off, so
+    one ``caresheet serve`` is a whole clinic; several processes may each run one safely.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from caresheet import config, notify
+        from caresheet.store.db import Store
+
+        store = Store.open(database_url or config.database_url())
+        app.state.store = store
+        halt_worker = None
+        if os.environ.get("CARESHEET_WORKER", "on").lower() not in ("off", "0", "false", "no"):
+            halt_worker = notify.start_background_worker(store.session)
+        try:
+            yield
+        finally:
+            if halt_worker is not None:
+                halt_worker()
+            store.close()
+
+    app = FastAPI(title="caresheet", version="0.1.0", lifespan=lifespan)
+    errors.install(app)
+    # Fonts first: the more specific mount must win over /static.
+    app.mount("/static/fonts", StaticFiles(directory=FONT_DIR), name="fonts")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,143 @@
+"""What every route shares: the store, the templates and the page language.
+
+The app opens one Store at startup (see ``app.py``) and keeps it on ``app.state``; routes take
+it with ``Depends(get_store)`` so no handler opens its own database connection. The template
+environment is built once, autoescaped, with the words the page chrome needs in each language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fontpkg_atkinson_hyperlegible
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from caresheet.store.db import Store
+from caresheet.wording import wording_for
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+STATIC_DIR = PACKAGE_DIR / "static"
+# Served from the installed font package (``/static/fonts/...``) so no font file is copied into
+# git; WeasyPrint can use the same folder.
+FONT_DIR = Path(fontpkg_atkinson_hyperlegible.ROOT) / "files"
+
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Chrome:
+    """The words around every page (skip link, navigation, footer notes), per language."""
+
+    site: str
+    skip: str
+    nav_label: str
+    home: str
+    browse: str
+    search: str
+    sample: str
+    error_heading: str
+    not_found_heading: str
+    go_home: str
+
+
+CHROME: dict[str, Chrome] = {
+    "en": Chrome(
+        site="caresheet",
+        skip="Skip to main content",
+        nav_label="Site",
+        home="Home",
+        browse="All care sheets A to Z",
+        search="Search",
+        sample="Sample content — needs clinical review before use with patients.",
+        error_heading="Sorry, something is wrong",
+        not_found_heading="We cannot find that page",
+        go_home="Go to the home page to search for a care sheet",
+    ),
+    "es": Chrome(
+        site="caresheet",
+        skip="Ir al contenido principal",
+        nav_label="Sitio",
+        home="Inicio",
+        browse="Todas las hojas de cuidado de la A a la Z",
+        search="Buscar",
+        sample="Contenido de muestra — un médico debe revisarlo antes de usarlo con pacientes.",
+        error_heading="Lo sentimos, algo salió mal",
+        not_found_heading="No encontramos esa página",
+        go_home="Vaya a la página de inicio para buscar una hoja de cuidado",
+    ),
+}
+
+
+def chrome_for(language: str) -> Chrome:
+    """The chrome words for a language (``es-MX`` uses ``es``), English when unknown."""
+    return CHROME.get(language.split("-")[0].lower(), CHROME[DEFAULT_LANGUAGE])
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["wording_for"] = wording_for
+    env.globals["chrome_for"] = chrome_for
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+def get_store(request: Request) -> Store:
+    """The app's one Store, opened at startup."""
+    store: Store = request.app.state.store
+    return store
+
+
+def supported_language(value: str | None) -> str | None:
+    """``es``, ``es-MX`` or ``ES`` -> ``es``; None for a language we have no pages in."""
+    if not value:
+        return None
+    primary = value.strip().split("-")[0].split("_")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def accepted_languages(header: str) -> list[str]:
+    """The languages of an Accept-Language header, best first (q=0 means "not this one")."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def page_language(request: Request) -> str:
+    """The page's language: ``?lang=`` when we have it, else the browser's choice, else English."""
+    chosen = supported_language(request.query_params.get("lang"))
+    if chosen:
+        return chosen
+    for tag in accepted_languages(request.headers.get("accept-language", "")):
+        found = supported_language(tag)
+        if found:
+            return found
+    return DEFAULT_LANGUAGE
+
+
+def page_context(request: Request, language: str, **values: Any) -> dict[str, Any]:
+    """The context every page template needs (``lang`` drives the chrome and the 911 line)."""
+    return {"request": request, "lang": language, **values}

@@ -1,0 +1,321 @@
+"""The guide's JSON API under ``/api/handouts``: issue, read, check in, teach-back, events.
+
+Every route declares the errors it really returns (400 bad input, 404 unknown link, 410 ended
+link, 422 malformed request) in the OpenAPI document. Creating a handout is open for now;
+the care-team side will put it behind a login and a role.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from caresheet import clinic, handouts
+from caresheet.accounts import Login, Role
+from caresheet.errors import NotFoundError
+from caresheet.plan import Event, parse_procedure_time
+from caresheet.sheet import Tier
+from caresheet.store.db import Store
+from caresheet.store.handouts import Checkin, Handout
+from caresheet.teachback import Question, grade, quiz
+from caresheet.triage import Disposition
+from caresheet.web.deps import get_store
+from caresheet.web.errors import error_body
+from caresheet.web.guide_support import (
+    client_ip,
+    now,
+    open_handout,
+    private,
+)
+from caresheet.web.security import require_role
+
+SAVE_TIMEOUT_SECONDS = 30.0
+router = APIRouter(prefix="/api/handouts", tags=["handouts"])
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    words = {400: "Bad input", 401: "Log in first", 403: "This needs another role",
+             404: "No handout at this link", 410: "The link has ended",
+             422: "The request is malformed"}
+    return {s: {"model": ErrorBody, "description": words[s]} for s in statuses}
+
+
+CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
+
+FindingName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+AnswerText = Annotated[str, Field(max_length=32, description="yes, no, unsure, or a number")]
+
+
+class HandoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(examples=["P586"], max_length=16)
+    language: str = Field(default="en", max_length=16)
+    version: int | None = Field(default=None, ge=1, description="pin this version; default current")
+    params: dict[FindingName, Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=dict, max_length=50, examples=[{"lie_flat_hours": "2"}])
+    procedure_time: str = Field(examples=["2026-11-25T09:00-05:00[America/New_York]"],
+                                max_length=80, description="with an offset or a [zone]")
+    zone: str | None = Field(default=None, max_length=64, examples=["America/New_York"])
+    display_name: str | None = Field(default=None, max_length=200)
+    expires: str | None = Field(default=None, max_length=16, examples=["30d"])
+
+
+class SheetRef(BaseModel):
+    code: str
+    language: str
+    version: int
+    title: str
+
+
+class EventOut(BaseModel):
+    id: str
+    kind: str
+    at: dt.datetime
+    all_day: bool
+    when: str
+    text: str
+    tier: Tier | None
+    past: bool
+
+
+class CheckinOut(BaseModel):
+    id: int | None = Field(description="null when it could not be saved")
+    saved: bool
+    notice: str | None = None
+    created_at: dt.datetime
+    elapsed_hours: float
+    tier: Tier
+    action: str
+    matched: list[str]
+    why: list[str]
+    normal: list[str]
+    emergency_line: str
+
+
+class HandoutOut(BaseModel):
+    id: int
+    sheet: SheetRef
+    params: dict[str, str]
+    procedure_time: dt.datetime
+    procedure_zone: str
+    display_name: str | None
+    expires_at: dt.datetime
+    elapsed_hours: float
+    events: list[EventOut]
+    normal: list[str]
+    checkins: list[CheckinOut]
+
+
+class IssuedOut(BaseModel):
+    token: str = Field(description="shown once; only its hash is stored")
+    url: str
+    handout: HandoutOut
+
+
+class EventsOut(BaseModel):
+    events: list[EventOut]
+
+
+class CheckinIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[FindingName, AnswerText] = Field(
+        max_length=100, examples=[{"headache": "yes", "passed_out": "no"}])
+
+
+class ChoiceOut(BaseModel):
+    id: str
+    text: str
+
+
+class QuestionOut(BaseModel):
+    id: str
+    kind: str
+    prompt: str
+    choices: list[ChoiceOut]
+    warning_sign: bool
+
+
+class TeachbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[Annotated[str, Field(max_length=80)], Annotated[str, Field(max_length=80)]] = (
+        Field(max_length=200, examples=[{"rule-passed_out": "emergency"}]))
+
+
+class ResultOut(BaseModel):
+    question_id: str
+    chosen: str | None
+    correct: bool
+    warning_sign: bool
+    feedback: str
+
+
+class TeachbackOut(BaseModel):
+    attempt: str | None
+    saved: bool
+    right: int
+    results: list[ResultOut]
+
+
+def _event(event: Event) -> EventOut:
+    return EventOut(id=event.id, kind=event.kind.value, at=event.at, all_day=event.all_day,
+                    when=event.when, text=event.text, tier=event.tier, past=event.past)
+
+
+def _checkin(saved: Checkin) -> CheckinOut:
+    d = saved.disposition
+    return CheckinOut(
+        id=saved.id, saved=True, created_at=saved.created_at, elapsed_hours=saved.elapsed_hours,
+        tier=Tier(saved.tier), action=d.get("action", ""), matched=saved.matched,
+        why=[m.get("text", "") for m in d.get("matched", [])], normal=list(d.get("normal", [])),
+        emergency_line=d.get("emergency_line", ""),
+    )
+
+
+def _handout(handout: Handout, title: str, events: list[EventOut], normal: list[str],
+             elapsed: float, checkins: list[CheckinOut]) -> HandoutOut:
+    return HandoutOut(
+        id=handout.id, sheet=SheetRef(code=handout.sheet_code, language=handout.language,
+                                      version=handout.version, title=title),
+        params=handout.params, procedure_time=handout.procedure_time,
+        procedure_zone=handout.procedure_zone, display_name=handout.display_name,
+        expires_at=handout.expires_at, elapsed_hours=elapsed, events=events, normal=normal,
+        checkins=checkins,
+    )
+
+
+def _gone(error: NotFoundError) -> JSONResponse:
+    gone = isinstance(error, handouts.HandoutGoneError)
+    status = 410 if gone else 404
+    body = error_body("gone" if gone else "not_found", str(error))
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@router.post("", status_code=201, response_model=IssuedOut,
+             responses=_errors(400, 401, 403, 404, 422))
+def create_handout(request: Request, response: Response, body: Annotated[HandoutIn, Body()],
+                   store: StoreDep, login: Annotated[Login, Depends(CLINICAL)]) -> IssuedOut:
+    """Issue a sheet to one patient (clinicians and admins); the answer holds the private
+    link, shown only once. The issuer is recorded and the issue is audited."""
+    moment = now()
+    procedure = parse_procedure_time(body.procedure_time, body.zone)
+    with store.session() as session:
+        issued = clinic.issue(
+            session, login.user, code=body.code, language=body.language, version=body.version,
+            params=body.params, procedure_time=procedure, now=moment,
+            display_name=body.display_name, expires_in=handouts.parse_expiry(body.expires),
+            ip=client_ip(request))
+    base = str(request.base_url)
+    url = handouts.link(base, issued.token)
+    read = read_handout(request, issued.token, store)
+    assert isinstance(read, HandoutOut)  # just issued: it cannot have ended
+    private(response)
+    return IssuedOut(token=issued.token, url=url, handout=read)
+
+
+@router.get("/{token}", response_model=HandoutOut, responses=_errors(404, 410))
+def read_handout(request: Request, token: str, store: StoreDep) -> HandoutOut | JSONResponse:
+    """The handout: pinned sheet, params, timeline events, what is normal, last check-ins."""
+    try:
+        opened = open_handout(store, request, token, "api", recent_checkins=True)
+    except NotFoundError as error:
+        return _gone(error)
+    line = opened.timeline
+    return _handout(opened.handout, opened.sheet.title, [_event(e) for e in line.events],
+                    [n.text for n in line.normal], line.elapsed_hours,
+                    [_checkin(c) for c in opened.checkins])
+
+
+@router.get("/{token}/events", response_model=EventsOut, responses=_errors(404, 410))
+def handout_events(request: Request, token: str, store: StoreDep) -> EventsOut | JSONResponse:
+    """The reminder events (the same as the .ics file)."""
+    try:
+        opened = open_handout(store, request, token, "events")
+    except NotFoundError as error:
+        return _gone(error)
+    return EventsOut(events=[_event(e) for e in opened.timeline.reminders()])
+
+
+@router.post("/{token}/checkins", status_code=201, response_model=CheckinOut,
+             responses={**_errors(400, 404, 410, 422),
+                        200: {"model": CheckinOut, "description": "not saved: call the clinic"}})
+async def post_checkin(request: Request, token: str, body: Annotated[CheckinIn, Body()],
+                       store: StoreDep) -> CheckinOut | JSONResponse:
+    """Triage the answers and save the check-in before answering (201 means it is saved).
+
+    The database work runs in the store's group-commit writer; this request waits for it
+    without holding a thread.
+    """
+    moment = now()
+    saving = handouts.submit_check_in(store, token, body.answers, moment, client_ip(request))
+    try:
+        outcome = await asyncio.wait_for(asyncio.wrap_future(saving), SAVE_TIMEOUT_SECONDS)
+    except NotFoundError as error:
+        return _gone(error)
+    if outcome.checkin is not None:
+        return _checkin(outcome.checkin)
+    return JSONResponse(_unsaved(outcome.disposition, moment).model_dump(mode="json"),
+                        status_code=200)
+
+
+def _unsaved(disposition: Disposition, moment: dt.datetime) -> CheckinOut:
+    return CheckinOut(
+        id=None, saved=False, notice="We could not save this. Please call your clinic.",
+        created_at=moment, elapsed_hours=disposition.elapsed_hours or 0.0, tier=disposition.tier,
+        action=disposition.action, matched=[m.id for m in disposition.matched],
+        why=[m.text for m in disposition.matched], normal=list(disposition.normal),
+        emergency_line=disposition.emergency_line,
+    )
+
+
+@router.get("/{token}/teachback", response_model=list[QuestionOut], responses=_errors(404, 410))
+def teachback_questions(request: Request, token: str,
+                        store: StoreDep) -> list[QuestionOut] | JSONResponse:
+    """The teach-back questions, choices in a stable shuffled order."""
+    try:
+        opened = open_handout(store, request, token, "teachback")
+    except NotFoundError as error:
+        return _gone(error)
+    return [_question(q) for q in quiz(opened.sheet, opened.handout.params, opened.handout.id)]
+
+
+def _question(q: Question) -> QuestionOut:
+    return QuestionOut(id=q.id, kind=q.kind.value, prompt=q.prompt, warning_sign=q.warning_sign,
+                       choices=[ChoiceOut(id=c.id, text=c.text) for c in q.choices])
+
+
+@router.post("/{token}/teachback", status_code=201, response_model=TeachbackOut,
+             responses=_errors(400, 404, 410, 422))
+def post_teachback(request: Request, token: str, body: Annotated[TeachbackIn, Body()],
+                   store: StoreDep) -> TeachbackOut | JSONResponse:
+    """Grade and save one teach-back attempt; feedback teaches each right answer."""
+    try:
+        opened = open_handout(store, request, token, "teachback")
+    except NotFoundError as error:
+        return _gone(error)
+    questions = quiz(opened.sheet, opened.handout.params, opened.handout.id)
+    results = grade(questions, body.answers, opened.sheet.language)
+    with store.session() as session:
+        attempt = handouts.save_teachback(session, opened.handout, questions, results, now(),
+                                          client_ip(request))
+    return TeachbackOut(
+        attempt=attempt, saved=True, right=sum(r.correct for r in results),
+        results=[ResultOut(question_id=r.question_id, chosen=r.chosen, correct=r.correct,
+                           warning_sign=r.warning_sign, feedback=r.feedback) for r in results])

@@ -1,0 +1,106 @@
+"""The care team's JSON API: the escalation inbox for a clinic's own system.
+
+``GET /api/team/escalations`` lists them in inbox order; ``POST .../acknowledge`` and
+``POST .../close`` (with a note) act on one. Each needs a clinician or admin login (the session
+cookie; a JSON body is CSRF-safe, see ``security``). Every error the routes really return is
+declared in the OpenAPI document: 400, 401, 403, 404 and 422.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from caresheet import escalations
+from caresheet.accounts import Login, Role
+from caresheet.escalations import Escalation
+from caresheet.sheet import Tier
+from caresheet.web.deps import get_store
+from caresheet.web.security import client_ip, require_role, utcnow
+
+CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+_WORDS = {400: "Bad input", 401: "Not logged in", 403: "Not allowed for this role",
+          404: "No such escalation", 422: "The request is malformed"}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorBody, "description": _WORDS[s]} for s in statuses}
+
+
+router = APIRouter(prefix="/api/team", tags=["care team"], responses=_errors(401, 403, 422))
+
+
+class EscalationOut(BaseModel):
+    id: int
+    handout_id: str
+    source: str
+    tier: Tier
+    sheet_code: str | None
+    reasons: list[str]
+    created_at: dt.datetime
+    status: str
+    acknowledged_by: int | None
+    acknowledged_at: dt.datetime | None
+    closed_by: int | None
+    closed_at: dt.datetime | None
+    close_note: str | None
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(max_length=4000, examples=["Called the patient; headache easing."])
+
+
+def _out(e: Escalation) -> EscalationOut:
+    return EscalationOut(
+        id=e.id, handout_id=e.handout_id, source=e.source, tier=e.tier,
+        sheet_code=e.sheet_code, reasons=list(e.reasons), created_at=e.created_at,
+        status=e.status.value, acknowledged_by=e.acknowledged_by,
+        acknowledged_at=e.acknowledged_at, closed_by=e.closed_by, closed_at=e.closed_at,
+        close_note=e.close_note,
+    )
+
+
+@router.get("/escalations", response_model=list[EscalationOut])
+def list_escalations(
+    request: Request, login: Annotated[Login, Depends(CLINICAL)], closed: bool = False,
+) -> list[EscalationOut]:
+    """Open first, then acknowledged (and closed, with ``closed=true``); highest tier first."""
+    with get_store(request).session(write=False) as session:
+        return [_out(e) for e in escalations.inbox(session, include_closed=closed)]
+
+
+@router.post("/escalations/{escalation_id}/acknowledge", response_model=EscalationOut,
+             responses=_errors(404))
+def acknowledge(
+    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)],
+) -> EscalationOut:
+    with get_store(request).session() as session:
+        return _out(escalations.acknowledge(session, escalation_id, login.user,
+                                            client_ip(request), utcnow()))
+
+
+@router.post("/escalations/{escalation_id}/close", response_model=EscalationOut,
+             responses=_errors(400, 404))
+def close(
+    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    body: Annotated[CloseIn, Body()],
+) -> EscalationOut:
+    with get_store(request).session() as session:
+        return _out(escalations.close(session, escalation_id, login.user, body.note,
+                                      client_ip(request), utcnow()))

@@ -1,0 +1,272 @@
+"""Care-team pages for handouts: pick a sheet, fill its params, issue the private link with its
+QR code and PDF; the clinician's list with status; revoke and extend.
+
+The private link exists only in the answer to the issuing request (the database keeps its
+hash), so the PDF with the link's QR code is made from a form on that page that posts the
+token back, never from a URL that would put the token in a log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from caresheet import audit, clinic, escalations, handouts, notify, search
+from caresheet.accounts import Login, Role, get_user
+from caresheet.errors import BadInputError, NotFoundError
+from caresheet.escalations import Escalation
+from caresheet.plan import parse_procedure_time
+from caresheet.render import qr
+from caresheet.render.html import sheet_page
+from caresheet.render.pdf import render_pdf
+from caresheet.sheet import Sheet
+from caresheet.store import handouts as handout_rows
+from caresheet.store import sheets
+from caresheet.web.deps import get_store
+from caresheet.web.security import client_ip, require_role, utcnow
+from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
+
+router = APIRouter(include_in_schema=False)
+CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
+PARAM_PREFIX = "param."
+MAX_QUERY = 200
+def default_zone() -> str:
+    """The clinic's time zone for the procedure-time field (``CARESHEET_TIME_ZONE``)."""
+    return os.environ.get("CARESHEET_TIME_ZONE", "").strip() or "UTC"
+
+
+# ---------------------------------------------------------------- picking a sheet
+
+
+@dataclass(frozen=True)
+class SheetChoice:
+    code: str
+    language: str
+    title: str
+    status: str
+
+
+def find_sheets(session: Session, query: str) -> list[SheetChoice]:
+    """Sheets for the search box: the library's own search (codes, lay words, typos), then
+    a plain match on code, title and other names for what the search index does not hold."""
+    found: dict[tuple[str, str], SheetChoice] = {}
+    if query:
+        for hit in search.search(session, query, limit=20).hits:
+            found[(hit.code, hit.language)] = SheetChoice(hit.code, hit.language, hit.title,
+                                                          hit.status)
+    words = query.lower().split()
+    for stored in sheets.list_current(session):
+        sheet = stored.sheet
+        haystack = " ".join([sheet.code, sheet.title, *sheet.aliases, *sheet.keywords]).lower()
+        if all(word in haystack for word in words):
+            found.setdefault((sheet.code, sheet.language), SheetChoice(
+                sheet.code, sheet.language, sheet.title, stored.status.value))
+    return list(found.values())[:50]
+
+
+@dataclass(frozen=True)
+class ParamField:
+    name: str
+    label: str
+    input_type: str
+    hint: str
+    min: str | None
+    max: str | None
+    value: str
+
+
+def param_fields(sheet: Sheet, values: dict[str, str]) -> list[ParamField]:
+    types = {"integer": "number", "number": "number", "phone": "tel", "date": "date"}
+    return [
+        ParamField(
+            name=name, label=param.label, input_type=types.get(param.type, "text"),
+            hint=f"Allowed: {param.allowed()}. Left empty, the sheet says “{param.unset}”.",
+            min=None if param.min is None else f"{param.min:g}",
+            max=None if param.max is None else f"{param.max:g}",
+            value=values.get(name, ""),
+        )
+        for name, param in sheet.params.items()
+    ]
+
+
+@router.get("/team/handouts/new", response_class=HTMLResponse)
+def new_handout(
+    request: Request, login: Annotated[Login, Depends(CLINICAL)], q: str = "", code: str = "",
+    lang: str = "en",
+) -> Response:
+    with get_store(request).session(write=False) as session:
+        if not code:
+            query = q.strip()[:MAX_QUERY]
+            choices = find_sheets(session, query) if query else find_sheets(session, "")
+            return page(request, "handout_pick.html", login, q=query, choices=choices)
+        stored = sheets.current(session, code, lang)
+    return _form(request, login, stored.sheet, {}, error=None)
+
+
+def _form(request: Request, login: Login, sheet: Sheet, values: dict[str, str],
+          error: str | None, status_code: int = 200) -> HTMLResponse:
+    return page(
+        request, "handout_new.html", login, status_code, sheet=sheet,
+        fields=param_fields(sheet, values), error=error,
+        procedure_time=values.get("procedure_time", ""),
+        zone=values.get("zone", default_zone()), display_name=values.get("display_name", ""),
+        expires_days=values.get("expires_days", "30"),
+    )
+
+
+# ---------------------------------------------------------------- issuing
+
+
+@router.post("/team/handouts", response_class=HTMLResponse)
+async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINICAL)]) -> Response:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    store = get_store(request)
+    code, lang = fields.get("code", "")[:16], fields.get("language", "en")[:16]
+    with store.session(write=False) as session:
+        sheet = sheets.current(session, code, lang).sheet
+    params = {k.removeprefix(PARAM_PREFIX): v for k, v in fields.items()
+              if k.startswith(PARAM_PREFIX)}
+    try:
+        when = parse_procedure_time(fields.get("procedure_time", ""), fields.get("zone") or None)
+        days = _days(fields.get("expires_days", "30"))
+        now = utcnow()
+        with store.session() as session:
+            issued = clinic.issue(
+                session, login.user, code=sheet.code, language=sheet.language, params=params,
+                procedure_time=when, display_name=fields.get("display_name"),
+                expires_in=dt.timedelta(days=days), ip=client_ip(request), now=now,
+            )
+    except BadInputError as error:
+        kept = {**{k: v[:200] for k, v in params.items()},
+                **{k: fields.get(k, "")[:200] for k in
+                   ("procedure_time", "zone", "display_name", "expires_days")}}
+        return _form(request, login, sheet, kept, str(error), status_code=400)
+    link = handouts.link(str(request.base_url), issued.token)
+    return page(request, "handout_issued.html", login, handout=issued.handout, sheet=sheet,
+                 link=link, token=issued.token, qr_svg=qr.svg(link, scale=4))
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text.strip())
+    except ValueError:
+        raise BadInputError(
+            f"the link's lifetime must be a number of days (got {text[:20]!r})"
+        ) from None
+    if not 1 <= days <= 366:
+        raise BadInputError("the link can work for 1 to 366 days")
+    return days
+
+
+@router.post("/team/handouts/{handout_id}/pdf")
+def handout_pdf(
+    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    token: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "",
+) -> Response:
+    """The personalized PDF with the QR code of the patient's link (posted back, not stored)."""
+    store = get_store(request)
+    with store.session() as session:
+        handout = clinic.with_token(session, handout_id, token[:200])
+        sheet = handouts.pinned_sheet(session, handout)
+        audit.handout_read(session, handout_id, login.user.actor, client_ip(request), "pdf")
+    link = handouts.link(str(request.base_url), token)
+    pdf = render_pdf(sheet_page(sheet, handout.params, qr_url=link, large=bool(large)))
+    headers = {**PRIVATE_HEADERS,
+               "Content-Disposition": f'inline; filename="{sheet.code}-handout-{handout_id}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+# ---------------------------------------------------------------- the list and one handout
+
+
+@router.get("/team/handouts", response_class=HTMLResponse)
+def list_handouts(
+    request: Request, login: Annotated[Login, Depends(CLINICAL)], all: str = "",
+) -> Response:
+    everyone = all.lower() in {"1", "true", "yes"}
+    with get_store(request).session() as session:
+        rows = clinic.statuses(session, None if everyone else login.user.id, utcnow())
+        audit.record(session, login.user.actor, "handouts.listed", "handouts",
+                     client_ip(request), {"shown": len(rows)})
+    return page(request, "handouts.html", login, rows=rows, everyone=everyone)
+
+
+@router.get("/team/handouts/{handout_id}", response_class=HTMLResponse)
+def show_handout(
+    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+) -> Response:
+    now = utcnow()
+    with get_store(request).session() as session:
+        status = clinic.get(session, handout_id, login.user, client_ip(request), now)
+        checkins = handout_rows.checkins(session, handout_id, limit=20)
+        opened = escalations.for_handout(session, handout_id)
+    return page(request, "handout.html", login, status=status, checkins=checkins,
+                 escalations=opened)
+
+
+@router.post("/team/handouts/{handout_id}/revoke")
+def revoke_handout(
+    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+) -> Response:
+    with get_store(request).session() as session:
+        clinic.revoke(session, handout_id, login.user, client_ip(request), utcnow())
+    return back_to(f"/team/handouts/{handout_id}")
+
+
+@router.post("/team/handouts/{handout_id}/extend")
+def extend_handout(
+    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    days: Annotated[str, Form()] = "",
+) -> Response:
+    with get_store(request).session() as session:
+        clinic.extend(session, handout_id, _days(days), login.user, client_ip(request), utcnow())
+    return back_to(f"/team/handouts/{handout_id}")
+
+
+# ---------------------------------------------------------------- for the inbox
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    escalation: Escalation
+    patient: str
+    handout_link: str | None
+    acknowledged_by: str | None
+    closed_by: str | None
+    notices: list[notify.OutboxMessage]
+
+
+def inbox_items(session: Session, found: list[Escalation]) -> list[InboxItem]:
+    """The inbox's lines with the patient's display name and who acted, by email."""
+    emails: dict[int, str] = {}
+
+    def email(user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        if user_id not in emails:
+            try:
+                emails[user_id] = get_user(session, user_id).email
+            except NotFoundError:
+                emails[user_id] = f"user {user_id}"
+        return emails[user_id]
+
+    items = []
+    for e in found:
+        patient, link = f"Handout #{e.handout_id}", None
+        if e.handout_id.isdigit():
+            try:
+                handout = handout_rows.get(session, int(e.handout_id))
+                patient = handout.display_name or patient
+                link = f"/team/handouts/{handout.id}"
+            except NotFoundError:
+                pass
+        items.append(InboxItem(e, patient, link, email(e.acknowledged_by), email(e.closed_by),
+                               notify.messages(session, e.id)))
+    return items

@@ -1,0 +1,37 @@
+"""What every care-team page shares: private headers and the page helper with the CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from caresheet.accounts import Login
+from caresheet.web.deps import page_context, templates
+
+# Team pages show patient data: never cached, never framed, no referrer to other sites.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def page(
+    request: Request, template: str, login: Login | None, status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """Render ``team/<template>`` with the login and its CSRF token for the page's forms."""
+    context = page_context(request, "en", login=login,
+                           csrf=login.csrf_token if login else "", **values)
+    response = templates.TemplateResponse(request, f"team/{template}", context,
+                                          status_code=status_code)
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def back_to(path: str) -> RedirectResponse:
+    """After a form post: see the result with GET (303), so a reload does not post again."""
+    return RedirectResponse(path, status_code=303, headers=PRIVATE_HEADERS)

@@ -1,0 +1,223 @@
+"""`caresheet init|import|export|triage` as a user runs them: the real command, a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from caresheet.authoring import parse, read_file
+from caresheet.library import LIBRARY_DIR
+from helpers import caresheet_command
+
+CASES = yaml.safe_load((Path(__file__).parent / "p586_cli_cases.yaml").read_text("utf-8"))
+P586_EN = LIBRARY_DIR / "P586.en.md"
+P586_ES = LIBRARY_DIR / "P586.es.md"
+
+
+def run(
+    args: Sequence[str], db_url: str, cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CARESHEET_DATABASE_URL": db_url, "NO_COLOR": "1"}
+    return subprocess.run(
+        [*caresheet_command(), *args], env=env, cwd=cwd, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """One initialized SQLite library shared by the read-only tests of this module."""
+    folder = tmp_path_factory.mktemp("cli")
+    url = f"sqlite:///{folder}/caresheet.db"
+    done = run(["init"], url, folder)
+    assert done.returncode == 0, done.stderr
+    return url, folder
+
+
+# ---------------------------------------------------------------- init and import
+
+
+def test_init_creates_the_library_and_is_idempotent(sqlite_url: str, tmp_path: Path) -> None:
+    first = run(["init"], sqlite_url, tmp_path)
+    second = run(["init"], sqlite_url, tmp_path)
+    shipped = len(list(LIBRARY_DIR.rglob("*.md")))
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    summary = f"{shipped} sheets in the library ({shipped} new, 0 updated, 0 unchanged)"
+    assert summary in first.stdout
+    assert f"(0 new, 0 updated, {shipped} unchanged)" in second.stdout
+    assert len(first.stdout.splitlines()) == 1
+
+
+def test_init_uses_caresheet_db_in_the_current_folder_by_default(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CARESHEET_DATABASE_URL"}
+    done = subprocess.run([*caresheet_command(), "init"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "caresheet.db").is_file()
+
+
+def test_import_prints_each_outcome_and_adds_a_version_for_a_change(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    sheet = Path(shutil.copy(P586_EN, tmp_path / "P586.en.md"))
+    first = run(["import", str(sheet)], sqlite_url, tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split()[:4] == ["created", "P586", "en", "v1"]
+    same = run(["import", str(sheet)], sqlite_url, tmp_path)
+    assert same.stdout.split()[:4] == ["unchanged", "P586", "en", "v1"]
+    sheet.write_text(sheet.read_text("utf-8").replace("You passed out.", "You fainted."), "utf-8")
+    changed = run(["import", str(tmp_path)], sqlite_url, tmp_path)  # a folder works too
+    assert changed.stdout.split()[:4] == ["new_version", "P586", "en", "v2"]
+    old = run(["export", "P586", "--version", "1"], sqlite_url, tmp_path)
+    assert "text: You passed out." in old.stdout
+
+
+def test_a_malformed_file_names_its_line_and_saves_nothing(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "P1.en.md"
+    bad.write_text("---\ncode: P1\ntitle: [unclosed\n---\n", encoding="utf-8")
+    done = run(["import", str(P586_EN), str(bad)], sqlite_url, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"{bad}:3: ")
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert done.stdout == ""
+    listing = run(["export", "P586"], sqlite_url, tmp_path)
+    assert listing.returncode == 2 and "no care sheet with code P586" in listing.stderr
+
+
+# ---------------------------------------------------------------- export
+
+
+@pytest.mark.parametrize("path", [P586_EN, P586_ES], ids=["en", "es"])
+def test_export_gives_back_the_sheet_that_was_imported(
+    library: tuple[str, Path], path: Path
+) -> None:
+    url, folder = library
+    language = path.name.split(".")[1]
+    done = run(["export", "P586", "--lang", language], url, folder)
+    assert done.returncode == 0, done.stderr
+    base = read_file(P586_EN).sheet if language != "en" else None
+    assert parse(done.stdout, "exported.md", base).sheet == read_file(path, base).sheet
+
+
+def test_export_to_a_file(library: tuple[str, Path], tmp_path: Path) -> None:
+    url, folder = library
+    target = tmp_path / "out.md"
+    done = run(["export", "p586", "-o", str(target)], url, folder)
+    assert done.returncode == 0 and done.stdout == ""
+    assert read_file(target).sheet == read_file(P586_EN).sheet
+
+
+# ---------------------------------------------------------------- triage
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_triage_json_gives_the_tier_the_sheet_implies(
+    library: tuple[str, Path], case: dict[str, Any]
+) -> None:
+    url, folder = library
+    args = ["triage", "P586", "--json"]
+    for finding, value in case["answers"].items():
+        args += ["--answer", f"{finding}={value}"]
+    if case["elapsed"] is not None:
+        args += ["--elapsed", case["elapsed"]]
+    done = run(args, url, folder)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["tier"] == case["tier"]
+    assert {m["id"] for m in result["matched"]} >= set(case["matched"])
+    if not case["matched"]:
+        assert result["matched"] == []
+    assert {a["kind"] for a in result["assumed"]} >= set(case.get("assumed", []))
+    assert result["emergency_line"] == "Call 911 anytime you think you may need emergency care."
+    assert {"action", "normal", "sheet"} <= set(result)
+    assert result["sheet"]["status"] == "draft"
+
+
+def test_triage_fills_in_the_clinic_phone(library: tuple[str, Path]) -> None:
+    url, folder = library
+    done = run(["triage", "P586", "--answer", "severe_headache=yes",
+                "--param", "clinic_phone=555-0100", "--json"], url, folder)
+    assert "555-0100" in json.loads(done.stdout)["action"]
+
+
+def test_triage_text_puts_the_action_first(library: tuple[str, Path]) -> None:
+    url, folder = library
+    done = run(["triage", "P586", "--answer", "passed_out=yes", "--elapsed", "2h"], url, folder)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Call 911 now."
+    assert "  - You passed out." in lines
+    assert lines[-1] == "Call 911 anytime you think you may need emergency care."
+
+
+def test_triage_in_spanish(library: tuple[str, Path]) -> None:
+    url, folder = library
+    done = run(["triage", "P586", "--lang", "es", "--answer", "passed_out=yes", "--json"],
+               url, folder)
+    result = json.loads(done.stdout)
+    assert result["tier"] == "emergency" and result["action"] == "Llame al 911 ahora."
+
+
+BAD_INPUT = [
+    ("unknown_code", ["triage", "P999", "--answer", "fever=yes"], "P999"),
+    ("unknown_finding", ["triage", "P586", "--answer", "dizzy=yes"],
+     "valid findings: fever, headache, numb_or_weak, passed_out"),
+    ("bad_answer", ["triage", "P586", "--answer", "fever=maybe"], "use one of: no, unsure, yes"),
+    ("answer_without_equals", ["triage", "P586", "--answer", "fever"], "FINDING=yes|no|unsure"),
+    ("answer_twice", ["triage", "P586", "--answer", "fever=yes", "--answer", "fever=no"],
+     "answered twice"),
+    ("unreadable_elapsed", ["triage", "P586", "--elapsed", "soon"], "not a duration"),
+    ("negative_elapsed", ["triage", "P586", "--elapsed", "-3h"], "negative"),
+    ("unknown_param", ["triage", "P586", "--param", "pager=1"], "valid params"),
+    ("bad_param_value", ["triage", "P586", "--param", "lie_flat_hours=9"], "lie_flat_hours"),
+    ("unknown_language", ["triage", "P586", "--lang", "fr"], "languages: en, es"),
+    ("export_unknown_version", ["export", "P586", "--version", "7"], "no version 7"),
+    ("import_missing_path", ["import", "no-such-file.md"], "no such file or folder"),
+]
+
+
+@pytest.mark.parametrize(("args", "expected"), [c[1:] for c in BAD_INPUT],
+                         ids=[c[0] for c in BAD_INPUT])
+def test_bad_input_is_one_line_and_exit_2(
+    library: tuple[str, Path], args: list[str], expected: str
+) -> None:
+    url, folder = library
+    done = run(args, url, folder)
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///{tmp}/missing/folder/caresheet.db", "does not exist"),
+        ("postgresql://nobody@127.0.0.1:1/caresheet", "cannot use the database"),
+        ("mysql://nobody@127.0.0.1/caresheet", "SQLite or PostgreSQL"),
+    ],
+    ids=["missing_folder", "unreachable_postgres", "other_database"],
+)
+def test_a_database_that_cannot_be_used_is_one_line(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    done = run(["init"], url.format(tmp=tmp_path), tmp_path)
+    assert done.returncode == 2
+    assert expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
+    for command in ("init", "import", "export", "triage", "serve"):
+        done = run([command, "--help"], "sqlite:///unused.db", tmp_path)
+        assert done.returncode == 0
+        assert "Example: caresheet " + command in " ".join(done.stdout.split())

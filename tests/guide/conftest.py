@@ -1,0 +1,64 @@
+"""Fixtures of the guide tests: the reference sheet, parsed once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from caresheet.authoring import read_file
+from caresheet.sheet import Sheet
+from caresheet.store.db import Store
+from caresheet.store.sheets import import_paths
+from helpers import LiveServer
+from team.staff import Clinicians
+
+LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
+
+
+@pytest.fixture(scope="session")
+def p586() -> Sheet:
+    return read_file(LIBRARY / "P586.en.md").sheet
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A fresh store (SQLite file and PostgreSQL) with the reference sheet imported."""
+    opened = Store.open(db_url)
+    with opened.session() as session:
+        import_paths(session, [LIBRARY / "P586.en.md"])
+    yield opened
+    opened.close()
+
+
+def api_issue(
+    clinician: httpx.Client, hours_ago: float = 3.0, **fields: Any
+) -> dict[str, Any]:
+    """Issue a P586 handout through the JSON API, the procedure ``hours_ago`` before now."""
+    zone = ZoneInfo("America/New_York")
+    procedure = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours_ago)).astimezone(zone)
+    body = {
+        "code": "P586",
+        "params": {"lie_flat_hours": "2", "clinic_phone": "555-0100"},
+        "procedure_time": procedure.replace(microsecond=0).isoformat() + "[America/New_York]",
+        **fields,
+    }
+    response = clinician.post("/api/handouts", json=body)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    return issued
+
+
+@pytest.fixture
+def issue_handout(clinicians: Clinicians) -> Callable[..., dict[str, Any]]:
+    """``issue_handout(server, hours_ago=3, display_name=...)`` -> the API's answer."""
+
+    def issue(server: LiveServer, hours_ago: float = 3.0, **fields: Any) -> dict[str, Any]:
+        return api_issue(clinicians.client(server), hours_ago, **fields)
+
+    return issue

@@ -1,0 +1,46 @@
+"""The check asks emergency questions first, follow-ups only when relevant, stops at 911."""
+
+from __future__ import annotations
+
+import pytest
+
+from caresheet.sheet import Sheet
+from caresheet.symptom_check import next_questions, stops_now
+
+URGENT_STAGE = ["fever", "severe_headache", "site_drainage", "numb_or_weak"]
+
+STAGES = [
+    ("start-with-911-questions", {}, ["passed_out"]),
+    ("then-urgent", {"passed_out": "no"}, URGENT_STAGE),
+    ("fever-no-skips-stiff-neck",
+     {"passed_out": "no", **dict.fromkeys(URGENT_STAGE, "no")}, ["headache", "sore_back"]),
+    ("fever-yes-asks-stiff-neck",
+     {"passed_out": "no", **dict.fromkeys(URGENT_STAGE, "no"), "fever": "yes"}, ["stiff_neck"]),
+    ("fever-unsure-asks-stiff-neck",
+     {"passed_out": "no", **dict.fromkeys(URGENT_STAGE, "no"), "fever": "unsure"}, ["stiff_neck"]),
+    ("done", {"passed_out": "no", **dict.fromkeys(URGENT_STAGE, "no"), "headache": "no",
+              "sore_back": "no"}, []),
+]
+
+
+@pytest.mark.parametrize(("answers", "expected"), [s[1:] for s in STAGES],
+                         ids=[s[0] for s in STAGES])
+def test_stages(p586: Sheet, answers: dict[str, str], expected: list[str]) -> None:
+    assert next_questions(p586, answers) == expected
+
+
+@pytest.mark.parametrize(("answer", "stops"), [("yes", True), ("unsure", True), ("no", False)])
+def test_a_911_answer_stops_the_check(p586: Sheet, answer: str, stops: bool) -> None:
+    assert stops_now(p586, {"passed_out": answer}, 3.0) is stops
+
+
+def test_a_question_that_opens_a_911_follow_up_is_asked_first() -> None:
+    from caresheet.authoring import read_file
+
+    from .conftest import LIBRARY
+
+    sheet = read_file(LIBRARY / "CS108.en.md").sheet
+    assert next_questions(sheet, {}) == ["bleeding"]
+    assert next_questions(sheet, {"bleeding": "yes"}) == ["bleeding_wont_stop"]
+    assert stops_now(sheet, {"bleeding": "yes", "bleeding_wont_stop": "yes"}, 1.0)
+    assert "bleeding_wont_stop" not in next_questions(sheet, {"bleeding": "no"})

@@ -1,0 +1,272 @@
+"""The guide over real HTTP (a real `caresheet serve` on SQLite): pages, API, errors, .ics."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from helpers import LiveServer
+from team.staff import Clinicians
+
+EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+Issue = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for this module's read-mostly tests (each test issues its own handout)."""
+    folder: Path = tmp_path_factory.mktemp("guide-web")
+    with LiveServer(f"sqlite:///{folder}/caresheet.db", workdir=folder) as running:
+        yield running
+
+
+def get(server: LiveServer, path: str) -> httpx.Response:
+    return httpx.get(server.url + path, timeout=30)
+
+
+def test_the_guide_page_shows_the_timeline_and_tel_links(
+    server: LiveServer, issue_handout: Issue
+) -> None:
+    issued = issue_handout(server, hours_ago=1, display_name="Sam")
+    page = get(server, f"/h/{issued['token']}")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    html = page.text
+    assert "Hello, Sam." in html
+    assert 'href="tel:5550100"' in html and 'href="tel:911"' in html
+    assert "You can stop lying flat." in html
+    assert 'aria-current="time"' in html
+    assert EMERGENCY_LINE in html
+    assert "Lie flat in bed for 2 hours" in html  # the personalized sheet
+    engine = sa.create_engine(server.db_url)
+    with engine.connect() as connection:
+        reads = connection.execute(sa.text(
+            "SELECT count(*) FROM audit_events WHERE action = 'handout.read' AND target = :t"
+        ), {"t": f"handout:{issued['handout']['id']}"}).scalar()
+    engine.dispose()
+    assert reads == 2  # the read inside the issue answer, and the page
+
+
+MONTHS = list(calendar.month_name)[1:]
+
+
+def test_timeline_dates_keep_the_month_capitalized(
+    server: LiveServer, issue_handout: Issue
+) -> None:
+    """A procedure days ago is shown as a date; only its first letter is raised, nothing lowered."""
+    issued = issue_handout(server, hours_ago=100)
+    html = get(server, f"/h/{issued['token']}").text
+    assert any(f", {month} " in html for month in MONTHS)
+    assert not any(f", {month.lower()} " in html for month in MONTHS)
+
+
+def test_issue_answer_has_the_link_and_no_hash(server: LiveServer, issue_handout: Issue) -> None:
+    issued = issue_handout(server)
+    assert issued["url"].endswith(f"/h/{issued['token']}")
+    assert len(issued["token"]) >= 43
+    assert issued["handout"]["procedure_zone"] == "America/New_York"
+    assert "token_hash" not in str(issued)
+    kinds = [e["kind"] for e in issued["handout"]["events"]]
+    assert kinds[0] == "procedure" and "milestone" in kinds
+
+
+BAD_ISSUES = [
+    ("naive-time", {"procedure_time": "2026-11-25T09:00"}, 400),
+    ("param-out-of-range", {"params": {"lie_flat_hours": "9"}}, 400),
+    ("unknown-sheet", {"code": "P999"}, 404),
+    ("missing-field", {"procedure_time": None}, 422),
+    ("extra-field", {"ssn": "123"}, 422),
+]
+
+
+@pytest.mark.parametrize(("change", "status"), [b[1:] for b in BAD_ISSUES],
+                         ids=[b[0] for b in BAD_ISSUES])
+def test_bad_issues_give_the_error_shape(server: LiveServer, clinicians: Clinicians,
+                                         change: dict[str, Any], status: int) -> None:
+    body: dict[str, Any] = {"code": "P586", "procedure_time": "2026-11-25T09:00-05:00", **change}
+    body = {k: v for k, v in body.items() if v is not None}
+    response = clinicians.client(server).post("/api/handouts", json=body)
+    assert response.status_code == status, response.text
+    assert set(response.json()["error"]) == {"code", "message"}
+
+
+def test_unknown_and_revoked_links_are_kind_and_private(
+    server: LiveServer, issue_handout: Issue, tmp_path: Path
+) -> None:
+    issued = issue_handout(server, display_name="Sam")
+    unknown = get(server, "/h/" + "x" * 43)
+    assert unknown.status_code == 404
+    assert EMERGENCY_LINE in unknown.text and 'href="tel:911"' in unknown.text
+    import subprocess
+
+    subprocess.run([*server.command, "handout-revoke", issued["url"]], env=server.env,
+                   cwd=server.workdir, check=True, capture_output=True)
+    for path in ("", "/check", "/teachback", "/calendar.ics"):
+        gone = get(server, f"/h/{issued['token']}{path}")
+        assert gone.status_code == 410
+        assert "call the clinic" in gone.text
+        assert EMERGENCY_LINE in gone.text
+        assert "Sam" not in gone.text and "Spinal" not in gone.text and "555" not in gone.text
+    api = get(server, f"/api/handouts/{issued['token']}")
+    assert api.status_code == 410 and api.json()["error"]["code"] == "gone"
+
+
+def test_check_in_api_saves_and_lists(server: LiveServer, issue_handout: Issue) -> None:
+    issued = issue_handout(server, hours_ago=50)
+    token = issued["token"]
+    posted = httpx.post(f"{server.url}/api/handouts/{token}/checkins",
+                        json={"answers": {"headache": "yes"}}, timeout=30)
+    assert posted.status_code == 201
+    checkin = posted.json()
+    assert checkin["saved"] and checkin["tier"] == "contact"
+    assert checkin["matched"] == ["lasting_headache_or_sore_back"]
+    assert checkin["elapsed_hours"] == pytest.approx(50, abs=0.1)
+    again = get(server, f"/api/handouts/{token}").json()
+    assert [c["id"] for c in again["checkins"]] == [checkin["id"]]
+    bad = httpx.post(f"{server.url}/api/handouts/{token}/checkins",
+                     json={"answers": {"bogus": "yes"}}, timeout=30)
+    assert bad.status_code == 400 and "valid findings" in bad.json()["error"]["message"]
+
+
+def test_events_api_and_ics_agree(server: LiveServer, issue_handout: Issue) -> None:
+    token = issue_handout(server)["token"]
+    events = get(server, f"/api/handouts/{token}/events").json()["events"]
+    ics = get(server, f"/h/{token}/calendar.ics")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    cal = Calendar.from_ical(ics.content)
+    assert str(cal["version"]) == "2.0" and cal["prodid"]
+    vevents = cal.walk("VEVENT")
+    assert sorted(str(e["summary"]) for e in vevents) == sorted(e["text"] for e in events)
+    for vevent in vevents:
+        assert vevent["uid"] and vevent["dtstamp"] and vevent["dtstart"].dt.tzinfo is not None
+
+
+def test_teach_back_api(server: LiveServer, issue_handout: Issue) -> None:
+    token = issue_handout(server)["token"]
+    questions = get(server, f"/api/handouts/{token}/teachback").json()
+    assert get(server, f"/api/handouts/{token}/teachback").json() == questions  # stable order
+    first = next(q for q in questions if q["id"] == "rule-passed_out")
+    posted = httpx.post(f"{server.url}/api/handouts/{token}/teachback",
+                        json={"answers": {"rule-passed_out": "contact"}}, timeout=30)
+    assert posted.status_code == 201
+    result = next(r for r in posted.json()["results"] if r["question_id"] == first["id"])
+    assert not result["correct"] and result["warning_sign"]
+    assert "Call 911 now." in result["feedback"]
+
+
+def test_html_check_ends_urgent_and_is_listed(server: LiveServer, issue_handout: Issue) -> None:
+    token = issue_handout(server)["token"]
+    answers = {"a.passed_out": "no", "a.fever": "no", "a.severe_headache": "yes",
+               "a.site_drainage": "no", "a.numb_or_weak": "no", "a.headache": "no",
+               "a.sore_back": "no"}
+    result = httpx.post(f"{server.url}/h/{token}/check", data=answers, timeout=30)
+    assert result.status_code == 200
+    assert 'data-tier="urgent"' in result.text
+    assert "Call your doctor now at 555-0100" in result.text
+    assert "You have a very bad headache." in result.text
+    guide = get(server, f"/h/{token}").text
+    assert re.search(r'class="checkin-tier" data-tier="urgent"', guide)
+
+
+def test_a_911_answer_stops_at_once(server: LiveServer, issue_handout: Issue) -> None:
+    token = issue_handout(server)["token"]
+    result = httpx.post(f"{server.url}/h/{token}/check", data={"a.passed_out": "unsure"},
+                        timeout=30)
+    assert 'data-tier="emergency"' in result.text and "Call 911 now" in result.text
+
+
+def test_openapi_declares_the_guide_errors(server: LiveServer) -> None:
+    spec = get(server, "/openapi.json").json()
+    post = spec["paths"]["/api/handouts/{token}/checkins"]["post"]
+    assert {"201", "400", "404", "410", "422"} <= set(post["responses"])
+    assert {"400", "401", "403", "404", "422"} <= set(
+        spec["paths"]["/api/handouts"]["post"]["responses"])
+    assert {"404", "410"} <= set(spec["paths"]["/api/handouts/{token}/events"]["get"]["responses"])
+
+
+@pytest.mark.parametrize(("hours", "language", "words"), [
+    (0.5, "en", "30 minutes since your procedure"),
+    (1.0, "en", "1 hour since your procedure"),
+    (26.5, "en", "1 day and 2 hours since your procedure"),
+    (49.0, "es", "2 días y 1 hora desde su procedimiento"),
+    (-1.0, "en", "Before your procedure"),
+])
+def test_elapsed_words(hours: float, language: str, words: str) -> None:
+    from caresheet.web.guide import elapsed_words
+
+    assert elapsed_words(hours, language) == words
+
+
+def test_a_number_question_in_the_html_check(server: LiveServer, clinicians: Clinicians) -> None:
+    body = {"code": "CS104", "procedure_time": "2026-11-24T09:00-05:00"}
+    token = clinicians.client(server).post("/api/handouts", json=body).json()["token"]
+    url = f"{server.url}/h/{token}/check"
+    first = httpx.post(url, data={"a.passed_out": "no", "a.hard_to_breathe": "no",
+                                  "a.trouble_breathing": "no", "a.feel_feverish": "yes"},
+                       timeout=30)
+    names = set(re.findall(r'type="radio" name="a\.([a-z_]+)" value="yes"', first.text))
+    answers = {"a.passed_out": "no", "a.hard_to_breathe": "no", "a.trouble_breathing": "no",
+               "a.feel_feverish": "yes", **{f"a.{n}": "no" for n in names}}
+    asked = httpx.post(url, data=answers, timeout=30)
+    while 'name="a.temperature"' not in asked.text:
+        names = set(re.findall(r'type="radio" name="a\.([a-z_]+)" value="yes"', asked.text))
+        assert names, "the temperature question never came"
+        answers.update({f"a.{n}": "no" for n in names})
+        asked = httpx.post(url, data=answers, timeout=30)
+    assert 'inputmode="decimal"' in asked.text
+    bad = httpx.post(url, data={**answers, "a.temperature": "hot"}, timeout=30)
+    assert "Please write a number" in bad.text and 'name="a.temperature"' in bad.text
+    done = httpx.post(url, data={**answers, "a.temperature": "101.2"}, timeout=30)
+    while 'data-tier="' not in done.text:
+        names = set(re.findall(r'type="radio" name="a\.([a-z_]+)" value="yes"', done.text))
+        answers.update({f"a.{n}": "no" for n in names})
+        done = httpx.post(url, data={**answers, "a.temperature": "101.2"}, timeout=30)
+    assert 'data-tier="urgent"' in done.text
+    assert "100.4" in done.text
+
+
+def test_the_handout_command_prints_a_working_link_and_writes_the_pdf(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    import subprocess
+
+    pdf = tmp_path / "sam.pdf"
+    done = subprocess.run(
+        [*server.command, "handout", "P586", "--param", "lie_flat_hours=3",
+         "--param", "clinic_phone=555-0100", "--procedure-time",
+         "2026-11-24T09:00-05:00[America/New_York]", "--name", "Sam", "--base-url", server.url,
+         "-o", str(pdf)],
+        env=server.env, cwd=server.workdir, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    link = done.stdout.strip()
+    assert link.startswith(f"{server.url}/h/")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Lie flat in bed for 3 hours" in text
+    page = httpx.get(link, timeout=30)
+    assert page.status_code == 200 and "Hello, Sam." in page.text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--procedure-time", "2026-11-24T09:00"], "has no time zone"),
+    (["--procedure-time", "2026-11-24T09:00Z", "--param", "lie_flat_hours=9"], "1 to 4"),
+    (["--procedure-time", "2026-11-24T09:00Z", "--expires", "999d"], "bad expiry"),
+])
+def test_the_handout_command_refuses_bad_input(server: LiveServer, args: list[str],
+                                               message: str) -> None:
+    import subprocess
+
+    done = subprocess.run([*server.command, "handout", "P586", *args], env=server.env,
+                          cwd=server.workdir, capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1

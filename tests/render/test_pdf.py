@@ -1,0 +1,158 @@
+"""PDF read back as a reader would: poppler's pdftotext, pdfinfo, pdffonts and pdftoppm."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from threading import Thread
+
+import pytest
+
+from caresheet.render.html import sheet_page
+from caresheet.render.pdf import html_to_pdf, local_only_fetcher, render_pdf
+from caresheet.sheet import Sheet
+from helpers import require
+
+FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
+QR = "https://caresheet.example.org/sheets/P586"
+
+
+def poppler(tool: str, *args: str) -> str:
+    require(shutil.which(tool), f"{tool} (apt-get install poppler-utils)")
+    return subprocess.run([tool, *args], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def pdfs(
+    tmp_path_factory: pytest.TempPathFactory, sheets_by_lang: dict[str, Sheet]
+) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("pdf")
+    made: dict[str, Path] = {}
+    for lang, sheet in sheets_by_lang.items():
+        for large in (False, True):
+            name = f"{lang}{'-large' if large else ''}"
+            page = sheet_page(sheet, FILLED, lang=lang, large=large, qr_url=QR)
+            made[name] = folder / f"{name}.pdf"
+            made[name].write_bytes(render_pdf(page))
+    made["en-a4"] = folder / "en-a4.pdf"
+    made["en-a4"].write_bytes(render_pdf(sheet_page(sheets_by_lang["en"], FILLED), paper="a4"))
+    return made
+
+
+def pages(path: Path) -> int:
+    return int(re.search(r"^Pages:\s+(\d+)", poppler("pdfinfo", str(path)), re.M).group(1))  # type: ignore[union-attr]
+
+
+def text_of(path: Path) -> str:
+    return " ".join(poppler("pdftotext", "-layout", str(path), "-").split())
+
+
+@pytest.mark.parametrize("name", ["en", "es", "en-a4"])
+def test_normal_print_fits_on_two_pages(pdfs: dict[str, Path], name: str) -> None:
+    assert 1 <= pages(pdfs[name]) <= 2
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "en",
+            [
+                "Lie flat in bed for 2 hours",
+                "Call 555-0100 if you need to set one up",
+                "Call your doctor now at 555-0100",
+                "Call 911 anytime you think you may need",
+                "P586",
+                "Version 1",
+                "Draft",
+                "Page 1 of",
+                "needs clinical review",
+            ],
+        ),
+        ("en-large", ["Lie flat in bed for 2 hours", "555-0100", "Page 1 of"]),
+        (
+            "es",
+            [
+                "Quédese acostado en la cama 2 horas",
+                "Llame al 555-0100 si necesita",
+                "Llame al 911 siempre que crea",
+                "Página 1 de",
+                "Versión 1",
+                "Borrador",
+            ],
+        ),
+        ("es-large", ["2 horas", "555-0100", "Página 1 de"]),
+    ],
+)
+def test_pdf_text_has_filled_values_header_and_footer(
+    pdfs: dict[str, Path], name: str, expected: list[str]
+) -> None:
+    text = text_of(pdfs[name])
+    for words in expected:
+        assert words in text
+
+
+def test_fonts_are_embedded_atkinson_hyperlegible(pdfs: dict[str, Path]) -> None:
+    fonts = poppler("pdffonts", str(pdfs["en"]))
+    assert "Atkinson-Hyperlegible" in fonts
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # embedded
+
+
+def _word_height(path: Path, word: str) -> float:
+    bbox = poppler("pdftotext", "-bbox", str(path), "-")
+    match = re.search(rf'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">{word}</word>', bbox)
+    assert match, word
+    return float(match.group(2)) - float(match.group(1))
+
+
+def test_body_text_size_normal_at_least_12pt_and_large_at_least_16pt(pdfs: dict[str, Path]) -> None:
+    # The same word in the same font: its box grows with the font size. "Drink" starts a
+    # body step; the normal print body is set at 12 pt, so the ratio gives the large size.
+    normal = _word_height(pdfs["en"], "Drink")
+    large = _word_height(pdfs["en-large"], "Drink")
+    assert normal / 1.24 >= 11.9  # Atkinson's line box is 1.24 em
+    assert 12 * large / normal >= 16
+    assert pages(pdfs["en-large"]) > pages(pdfs["en"])
+
+
+def test_pages_render_to_images(pdfs: dict[str, Path], tmp_path: Path) -> None:
+    poppler("pdftoppm", "-png", "-r", "60", str(pdfs["en"]), str(tmp_path / "page"))
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages(pdfs["en"])
+    assert all(image.stat().st_size > 10_000 for image in images)
+
+
+def test_hostile_param_is_plain_text_in_the_pdf(xss_sheet: Sheet, xss: str, tmp_path: Path) -> None:
+    path = tmp_path / "xss.pdf"
+    path.write_bytes(render_pdf(sheet_page(xss_sheet, {"nurse_name": xss})))
+    assert '<script>alert("x")</script>&<b>' in text_of(path)
+
+
+def test_network_urls_are_refused() -> None:
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        with pytest.raises(ValueError, match="disallowed protocol"):
+            local_only_fetcher()(f"{url}/evil.css")
+        pdf = html_to_pdf(
+            f'<link rel="stylesheet" href="{url}/a.css"><p>Hi</p><img src="{url}/x.png" alt="">'
+        )
+    finally:
+        server.shutdown()
+    assert pdf.startswith(b"%PDF")
+    assert hits == []

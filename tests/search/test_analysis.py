@@ -1,0 +1,159 @@
+"""Analysis, typo correction, the vocabulary file, query cleaning: pure functions as tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from caresheet import search
+from caresheet.errors import SheetFormatError
+from caresheet.search.analysis import fold, stem_en, stem_es, terms
+from caresheet.search.snippets import mark
+from caresheet.search.typos import TermDictionary, edit_distance, max_edits
+from caresheet.search.vocabulary import VOCABULARY_PATH, find_phrases, parse_vocabulary
+from caresheet.store.search_match import fts5_expression, tsquery_expression
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("Cirugía", "cirugia"), ("NIÑO", "nino"), ("Punción Lumbar", "puncion lumbar"),
+     ("P586", "p586")],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+@pytest.mark.parametrize(
+    ("word", "english", "spanish"),
+    [
+        ("biopsies", "biopsy", "biopsie"),
+        ("stitches", "stitch", "stitch"),
+        ("needles", "needle", "needl"),
+        ("bones", "bone", "bon"),
+        ("bleeding", "bleed", "bleeding"),
+        ("stopped", "stop", "stopped"),
+        ("swelling", "swell", "swelling"),
+        ("pruebas", "prueba", "prueba"),
+        ("dolores", "dolore", "dolor"),
+        ("luces", "luce", "luz"),
+        ("glass", "glass", "glass"),
+        ("tap", "tap", "tap"),
+    ],
+)
+def test_light_stemmers(word: str, english: str, spanish: str) -> None:
+    assert (stem_en(word), stem_es(word)) == (english, spanish)
+
+
+def test_terms_split_on_anything_but_letters_and_digits() -> None:
+    assert terms("Blood-thinners (e.g. warfarin), P586!") == [
+        "blood", "thinner", "e", "g", "warfarin", "p586",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("word", "allowed"), [("tap", 0), ("scope", 1), ("punture", 1), ("colonscopy", 2)]
+)
+def test_longer_words_allow_more_edits(word: str, allowed: int) -> None:
+    assert max_edits(word) == allowed
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("punture", "puncture", 1), ("colonscopy", "colonoscopy", 1), ("hedaache", "headache", 1),
+     ("cataract", "cataract", 0), ("abc", "xyz", 3)],
+)
+def test_edit_distance(a: str, b: str, distance: int) -> None:
+    assert edit_distance(a, b, 3) == distance
+
+
+DICTIONARY = TermDictionary.build(
+    [("puncture", 3), ("colonoscopy", 1), ("headache", 9), ("needle", 2), ("cataract", 1),
+     ("tape", 1)]
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("punture", "puncture"),
+        ("colonscopy", "colonoscopy"),
+        ("colonoscpy", "colonoscopy"),
+        ("hedaache", "headache"),
+        ("catarct", "cataract"),
+        ("neddle", "needle"),
+        ("tap", None),  # under 5 letters: never corrected
+        ("headache", None),  # already a term
+        ("zzzzzzz", None),
+        ("c0lonoscopy", None),  # not a word
+    ],
+)
+def test_typo_correction(word: str, expected: str | None) -> None:
+    assert DICTIONARY.correct(word) == expected
+
+
+def test_the_shipped_vocabulary_is_valid_with_no_phrase_twice() -> None:
+    vocab = parse_vocabulary(VOCABULARY_PATH.read_text(encoding="utf-8"), strict=True)
+    spinal = vocab.entry(("spinal", "tap"))
+    assert spinal is not None and ("lumbar", "puncture") in spinal
+    assert vocab.entry(("heart", "cath")) is not None
+
+
+def test_a_phrase_in_two_entries_names_its_line() -> None:
+    text = "- [lumbar puncture, spinal tap]\n- [spinal tap, LP]\n"
+    with pytest.raises(SheetFormatError) as caught:
+        parse_vocabulary(text, "vocabulary.yaml")
+    assert caught.value.line == 2
+    lenient = parse_vocabulary(text, strict=False)
+    assert lenient.entry(("spinal", "tap")) == (("lumbar", "puncture"), ("spinal", "tap"))
+
+
+@pytest.mark.parametrize(
+    "text", ["- just text\n", "a: mapping\n", "- [ok, fine]\n- [unclosed\n"]
+)
+def test_a_malformed_vocabulary_is_a_format_error(text: str) -> None:
+    with pytest.raises(SheetFormatError):
+        parse_vocabulary(text)
+
+
+def test_phrases_are_found_longest_first_and_as_plurals() -> None:
+    vocab = parse_vocabulary(
+        "- [lumbar puncture, spinal tap]\n- [post spinal tap headache, spinal headache]\n"
+    )
+    found = find_phrases(["post", "spinal", "tap", "headache"], vocab)
+    assert [(m.start, m.end) for m in found] == [(0, 4)]
+    plural = find_phrases(["spinal", "taps"], vocab)
+    assert [(m.start, m.end) for m in plural] == [(0, 2)]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("P586", "P586"), ("p 586", "P586"), (" cs101 ", "CS101"), ("spinal tap", None),
+     ("586", None), ("colonoscopy", None)],
+)
+def test_sheet_codes_in_queries(query: str, code: str | None) -> None:
+    assert search.as_sheet_code(query) == code
+
+
+@pytest.mark.parametrize(
+    ("query", "cleaned"),
+    [("a\x00b", "a b"), ("  spinal\n\ttap ", "spinal tap"), ("x" * 20_000, "x" * 500), ("", "")],
+)
+def test_queries_are_cleaned(query: str, cleaned: str) -> None:
+    assert search.clean(query) == cleaned
+
+
+def test_snippet_marks_are_escaped() -> None:
+    shown, count = mark("Take <b>pain</b> medicine & rest", [("pain",)], "en")
+    assert count == 1
+    assert str(shown) == "Take &lt;b&gt;<mark>pain</mark>&lt;/b&gt; medicine &amp; rest"
+
+
+def test_a_phrase_is_marked_only_where_it_is_whole() -> None:
+    shown, _ = mark("A spinal tap. Your spinal cord. A tap.", [("spinal", "tap")], "en")
+    assert str(shown) == "A <mark>spinal</mark> <mark>tap</mark>. Your spinal cord. A tap."
+
+
+def test_user_text_never_becomes_fts_syntax() -> None:
+    phrases = [("near",), ('a"b', "or")]
+    assert fts5_expression(phrases, None) == '"near" OR "a""b or"'
+    assert fts5_expression([("tap",)], "es") == '("tap") AND t_lang : "xlanges"'
+    assert tsquery_expression([("it's",), ("a", "b")]) == "('it''s') | ('a' <-> 'b')"
