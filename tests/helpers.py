@@ -185,6 +185,7 @@ def axe_violations(page: Any, tags: Sequence[str] = WCAG_TAGS) -> list[dict[str,
     ``assert axe_violations(page) == []`` prints a readable failure.
     """
     require(AXE_JS.is_file(), f"axe-core at {AXE_JS} (run `npm ci` in the repo root)")
+    page.wait_for_load_state("load")  # a click that navigates returns before the new page loads
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     violations: list[dict[str, Any]] = page.evaluate(_AXE_RUN, list(tags))

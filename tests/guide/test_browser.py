@@ -38,6 +38,9 @@ def answer(page: Any, stage: dict[str, str]) -> None:
 
 
 def no_sideways_scroll(page: Any) -> None:
+    # A click that submits or follows a link returns once the new page starts loading; until
+    # it has loaded, the document may have no root element yet.
+    page.wait_for_load_state("load")
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
 
