@@ -108,6 +108,9 @@ def make_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def make(width: int = 1280, height: int = 900, **kwargs: Any) -> Any:
+        # axe-core is injected as a script, which the pages' Content-Security-Policy refuses;
+        # tests of the policy itself pass bypass_csp=False.
+        kwargs.setdefault("bypass_csp", True)
         context = browser.new_context(viewport={"width": width, "height": height}, **kwargs)
         contexts.append(context)
         return context.new_page()

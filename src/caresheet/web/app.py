@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from caresheet.web import errors, fhir, guide, infobutton, public, sheets, team
 from caresheet.web.deps import FONT_DIR, STATIC_DIR
+from caresheet.web.headers import SecurityHeaders
 
 ROUTERS = (
     public.router,
@@ -49,6 +50,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app = FastAPI(title="caresheet", version="0.1.0", lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(SecurityHeaders)
     # Fonts first: the more specific mount must win over /static.
     app.mount("/static/fonts", StaticFiles(directory=FONT_DIR), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -10,12 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from caresheet.accounts import Login
 from caresheet.web.deps import page_context, templates
 
-# Team pages show patient data: never cached, never framed, no referrer to other sites.
+# Team pages show patient data: never cached, no referrer to other sites (framing and
+# sniffing are refused for every page by ``web.headers``).
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
 }
 
 
