@@ -35,7 +35,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from caresheet.store.team import OutboxRow
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Caresheet-Signature"
 LEASE = dt.timedelta(minutes=2)
 SEND_TIMEOUT = 10.0
+# A notification still waiting this long after it was queued is shown to the team as a fault.
+OVERDUE_AFTER = dt.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,36 @@ def messages(session: Session, escalation_id: int | None = None) -> list[OutboxM
         )
         for r in session.scalars(query)
     ]
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """Notifications still undelivered long after they were queued."""
+
+    count: int
+    oldest: dt.datetime
+    last_error: str | None
+
+
+def overdue(
+    session: Session, now: dt.datetime, older_than: dt.timedelta = OVERDUE_AFTER
+) -> Overdue | None:
+    """What the outbox has failed to deliver for ``older_than``, or None when all is well.
+
+    Retries alone do not mend a wrong SMTP password or a moved webhook: messages would wait
+    forever while the team believes the clinic is being alerted. The team pages show this.
+    """
+    waiting = (OutboxRow.delivered_at.is_(None), OutboxRow.created_at <= now - older_than)
+    count, oldest = session.execute(
+        select(func.count(OutboxRow.id), func.min(OutboxRow.created_at)).where(*waiting)
+    ).one()
+    if not count:
+        return None
+    last_error = session.scalars(
+        select(OutboxRow.last_error).where(*waiting, OutboxRow.last_error.is_not(None))
+        .order_by(OutboxRow.next_attempt_at.desc()).limit(1)
+    ).first()
+    return Overdue(count=int(count), oldest=oldest, last_error=last_error)
 
 
 def run_worker(

@@ -177,3 +177,30 @@ def test_nothing_is_queued_when_no_channel_is_set(store: Store) -> None:
     open_one(store, notify.Settings.from_env({}))
     with store.session() as session:
         assert notify.messages(session) == []
+
+
+def test_undelivered_messages_become_overdue_and_clear_when_delivered(store: Store) -> None:
+    smtp = SmtpSink()  # down
+    webhook = WebhookSink(status=503).start()
+    try:
+        settings = settings_for(smtp.port, webhook.url)
+        open_one(store, settings)  # queued at NOW
+        with store.session() as session:
+            assert notify.overdue(session, NOW + notify.OVERDUE_AFTER / 2) is None  # too soon
+        notify.deliver_due(store.session, settings, now=NOW + dt.timedelta(minutes=1))
+        late = NOW + notify.OVERDUE_AFTER
+        with store.session() as session:
+            found = notify.overdue(session, late)
+        assert found is not None
+        assert found.count == 2 and found.oldest == NOW
+        assert found.last_error is not None and "Error" in found.last_error
+
+        smtp.start()
+        webhook.status = 200
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+        assert notify.deliver_due(store.session, settings, now=later).delivered == 2
+        with store.session() as session:
+            assert notify.overdue(session, late) is None
+    finally:
+        smtp.stop()
+        webhook.stop()

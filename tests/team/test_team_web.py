@@ -3,6 +3,7 @@ revoke and extend, the library's review steps, and the audit trail of it all."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,8 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from caresheet import escalations, notify
+from caresheet.sheet import Tier
+from caresheet.store.db import Store
 from helpers import LiveServer
 
+from .receivers import SmtpSink
 from .staff import PASSWORD, add_staff, add_user, client_for, csrf_for, csrf_of, email_for, log_in
 
 P586 = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library" / "P586.en.md"
@@ -240,3 +245,43 @@ def test_sheet_search_box_finds_p586(server: LiveServer, query: str) -> None:
     with client_for(server, "clinician") as client:
         page = client.get("/team/handouts/new", params={"q": query}).text
     assert 'href="/team/handouts/new?code=P586&amp;lang=en"' in page
+
+
+def test_notifications_failing_for_long_are_shown_to_the_team(tmp_path: Path) -> None:
+    """A wrong mail password would leave every alert waiting: the inbox must say so."""
+    url = f"sqlite:///{tmp_path}/c.db"
+    live = LiveServer(url, workdir=tmp_path, env={"CARESHEET_WORKER": "off"}).start()
+    store = Store.open(url)
+    sink = SmtpSink()  # not listening yet: delivery fails
+    settings = notify.Settings.from_env({
+        "CARESHEET_SMTP_HOST": "127.0.0.1", "CARESHEET_SMTP_PORT": str(sink.port),
+        "CARESHEET_SMTP_FROM": "caresheet@clinic.example",
+        "CARESHEET_NOTIFY_EMAIL": "nurses@clinic.example",
+    })
+    try:
+        add_staff(live)
+        queued = dt.datetime.now(dt.UTC) - notify.OVERDUE_AFTER - dt.timedelta(minutes=1)
+        with store.session() as session:
+            escalations.open_escalation(
+                session, handout_id=1, source="checkin", source_id=1, tier=Tier.URGENT,
+                reasons=["You have a very bad headache."], sheet_code="P586", now=queued,
+                settings=settings,
+            )
+        notify.deliver_due(store.session, settings)
+        with client_for(live, "clinician") as client:
+            for path in ("/team", "/team/inbox"):
+                shown = client.get(path).text
+                assert 'role="alert"' in shown, path
+                assert "1 notification has not reached the care team" in shown
+                assert "ConnectionRefusedError" in shown
+        with client_for(live, "author") as author:  # has no inbox to check
+            assert "not reached the care team" not in author.get("/team").text
+        with client_for(live, "clinician") as client:
+            sink.start()
+            later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+            assert notify.deliver_due(store.session, settings, now=later).delivered == 1
+            assert "not reached the care team" not in client.get("/team/inbox").text
+    finally:
+        sink.stop()
+        store.close()
+        live.stop()

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet import accounts, audit, escalations
+from caresheet import accounts, audit, escalations, notify
 from caresheet.accounts import Login, Role, TooManyAttemptsError
 from caresheet.errors import BadInputError
 from caresheet.web import team_api, team_handouts, team_library
@@ -126,7 +126,8 @@ async def logout(request: Request) -> Response:
 def team_home(request: Request, login: Annotated[Login, Depends(ANY_STAFF)]) -> Response:
     with get_store(request).session(write=False) as session:
         open_count = len(escalations.inbox(session))
-    return page(request, "home.html", login, open_count=open_count)
+        overdue = notify.overdue(session, utcnow())
+    return page(request, "home.html", login, open_count=open_count, overdue=overdue)
 
 
 @router.get("/team/inbox", response_class=HTMLResponse, include_in_schema=False)
@@ -136,9 +137,11 @@ def inbox(
     show_closed = closed.lower() in {"1", "true", "yes"}
     with get_store(request).session() as session:
         items = team_handouts.inbox_items(session, escalations.inbox(session, show_closed))
+        overdue = notify.overdue(session, utcnow())
         audit.record(session, login.user.actor, "inbox.viewed", "inbox", client_ip(request),
                      {"shown": len(items)})
-    return page(request, "inbox.html", login, items=items, show_closed=show_closed)
+    return page(request, "inbox.html", login, items=items, show_closed=show_closed,
+                overdue=overdue)
 
 
 @router.post("/team/inbox/{escalation_id}/acknowledge", include_in_schema=False)
