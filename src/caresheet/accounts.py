@@ -127,6 +127,15 @@ def get_user(session: Session, user_id: int) -> User:
     return _user(row)
 
 
+def user_by_email(session: Session, email: str) -> User:
+    """The account with this email (any case); NotFoundError when there is none."""
+    address = normalize_email(email)
+    row = session.scalar(select(UserRow).where(UserRow.email == address))
+    if row is None:
+        raise NotFoundError(f"no user with email {address}")
+    return _user(row)
+
+
 def list_users(session: Session) -> list[User]:
     return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.email))]
 
@@ -151,6 +160,7 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
 
 
 def set_password(session: Session, user_id: int, password: str) -> None:
+    """A new password; every session of the account ends, so a thief's cookie dies with it."""
     check_password(password)
     row = session.get(UserRow, user_id)
     if row is None:

@@ -171,7 +171,7 @@ def test_clinician_issues_patient_reports_team_closes(
 
 @pytest.mark.parametrize("role,paths", [
     ("admin", ["/team", "/team/audit", "/team/users", "/team/library"]),
-    ("author", ["/team/library", "/team/library/P586/en"]),
+    ("author", ["/team/library", "/team/library/P586/en", "/team/password"]),
 ])
 def test_other_team_pages_pass_axe(live_server: Callable[..., LiveServer], sqlite_url: str,
                                    make_page: Callable[..., Any], role: str,

@@ -48,7 +48,8 @@ def test_user_add_refuses_a_mismatch_then_accepts(env: str) -> None:
     (["user", "add", "a@b.example", "--role", "doctor"], "unknown role 'doctor'"),
     (["user", "add", "not-an-email", "--role", "admin"], "not an email address"),
     (["user", "disable", "nobody@b.example"], "no user with email nobody@b.example"),
-], ids=["bad-role", "bad-email", "unknown-user"])
+    (["user", "password", "nobody@b.example"], "no user with email nobody@b.example"),
+], ids=["bad-role", "bad-email", "unknown-user", "unknown-user-password"])
 def test_bad_input_is_one_line_and_exit_2(env: str, args: list[str], message: str) -> None:
     done = runner.invoke(app, args, env={"CARESHEET_PASSWORD": "long enough password"})
     assert done.exit_code == 2
@@ -69,8 +70,31 @@ def test_list_and_disable(env: str) -> None:
     assert listed == ["a@b.example\tadmin\tactive", "c@b.example\tauthor\tdisabled"]
 
 
+def test_password_sets_a_new_one_and_ends_sessions(env: str) -> None:
+    assert runner.invoke(app, ["user", "add", "a@b.example", "--role", "admin"],
+                         env={"CARESHEET_PASSWORD": "the old password"}).exit_code == 0
+    store = Store.open(env)
+    try:
+        with store.session() as session:
+            user = accounts.user_by_email(session, "a@b.example")
+            login = accounts.start_session(session, user, "127.0.0.1", NOW)
+        done = runner.invoke(app, ["user", "password", "A@b.example"],
+                             input="the new password\nthe new password\n")
+        assert done.exit_code == 0, done.output
+        assert "new password set for a@b.example" in done.output
+        assert "the new password" not in done.output  # not echoed
+        with store.session() as session:
+            assert accounts.resume_session(session, login.token, NOW) is None
+            assert accounts.authenticate(session, "a@b.example", "the old password",
+                                         "127.0.0.1", NOW) is None
+            assert accounts.authenticate(session, "a@b.example", "the new password",
+                                         "127.0.0.1", NOW) is not None
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("command", [["user", "add"], ["user", "list"], ["user", "disable"],
-                                     ["worker"]])
+                                     ["user", "password"], ["worker"]])
 def test_help_has_an_example(command: list[str]) -> None:
     done = runner.invoke(app, [*command, "--help"])
     assert done.exit_code == 0 and "Example: caresheet " in done.output

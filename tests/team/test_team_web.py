@@ -285,3 +285,60 @@ def test_notifications_failing_for_long_are_shown_to_the_team(tmp_path: Path) ->
         sink.stop()
         store.close()
         live.stop()
+
+
+def test_changing_ones_own_password(server: LiveServer) -> None:
+    email = "changer@clinic.example"
+    add_user(server.db_url, email, "clinician", server.workdir)
+    new = "a brand new password"
+    with client_for(server) as other, client_for(server) as me:
+        assert log_in(other, email).status_code == 303  # a second browser, logged in too
+        assert log_in(me, email).status_code == 303
+
+        def change(**fields: str) -> httpx.Response:
+            return me.post("/team/password", data={"csrf_token": csrf_for(me), **fields})
+
+        wrong = change(current="not my password!", new=new, again=new)
+        assert wrong.status_code == 400 and "current password is not right" in wrong.text
+        differ = change(current=PASSWORD, new=new, again=new + "!")
+        assert differ.status_code == 400 and "not the same" in differ.text
+        short = change(current=PASSWORD, new="short", again="short")
+        assert short.status_code == 400 and "at least 12 characters" in short.text
+        assert change(current=PASSWORD, new=new, again=new, csrf_token="").status_code == 403
+
+        done = change(current=PASSWORD, new=new, again=new)
+        assert done.status_code == 303, done.text
+        assert "Your password was changed" in me.get(done.headers["location"]).text
+        assert me.get("/team/inbox").status_code == 200  # this browser stays logged in
+        assert other.get("/team/inbox").status_code in (302, 303)  # the other is logged out
+    with client_for(server) as fresh:
+        assert log_in(fresh, email).status_code == 400  # the old password no longer works
+        assert log_in(fresh, email, new).status_code == 303
+    with client_for(server, "admin") as admin:
+        assert "password.changed" in admin.get("/team/audit").text
+
+
+def test_an_admin_sets_a_forgotten_password(server: LiveServer) -> None:
+    email = "forgetful@clinic.example"
+    add_user(server.db_url, email, "author", server.workdir)
+    with client_for(server) as theirs, client_for(server, "admin") as admin:
+        assert log_in(theirs, email).status_code == 303
+        users = admin.get("/team/users").text
+        user_id = re.search(rf'<option value="(\d+)">{re.escape(email)}</option>', users)
+        assert user_id
+        short = admin.post("/team/users/password", data={
+            "csrf_token": csrf_for(admin), "user_id": user_id.group(1), "password": "short"})
+        assert short.status_code == 400
+        done = admin.post("/team/users/password", data={
+            "csrf_token": csrf_for(admin), "user_id": user_id.group(1),
+            "password": "set by the admin 1"})
+        assert done.status_code == 303
+        assert theirs.get("/team").status_code in (302, 303)  # their session ended
+        assert "user.password_set" in admin.get("/team/audit").text
+    with client_for(server) as fresh:
+        assert log_in(fresh, email, "set by the admin 1").status_code == 303
+    with client_for(server, "clinician") as clinician:  # only admins may
+        refused = clinician.post("/team/users/password", data={
+            "csrf_token": csrf_for(clinician), "user_id": user_id.group(1),
+            "password": "a clinician's try 1"})
+        assert refused.status_code == 403

@@ -1,4 +1,4 @@
-"""Commands for the care team: staff accounts (``caresheet user add|list|disable``) and the
+"""Commands for the care team: staff accounts (``caresheet user add|list|disable|password``) and the
 notification worker (``caresheet worker``)."""
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import typer
 from caresheet import accounts, audit, notify
 from caresheet.cli.app import app, reports_errors
 from caresheet.config import database_url
-from caresheet.errors import BadInputError
 from caresheet.store.db import Store
 
-user_app = typer.Typer(help="Care-team accounts: add, list, disable.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Care-team accounts: add, list, disable, password.", no_args_is_help=True
+)
 app.add_typer(user_app, name="user")
 
 PASSWORD_ENV = "CARESHEET_PASSWORD"
@@ -87,18 +88,38 @@ def user_disable(
 
     Example: caresheet user disable nurse@clinic.example
     """
-    address = accounts.normalize_email(email)
     store = _store()
     try:
         with store.session() as session:
-            found = [u for u in accounts.list_users(session) if u.email == address]
-            if not found:
-                raise BadInputError(f"no user with email {address}")
-            accounts.set_active(session, found[0].id, False)
-            audit.record(session, "cli", "user.disabled", f"user:{found[0].id}")
+            user = accounts.user_by_email(session, email)
+            accounts.set_active(session, user.id, False)
+            audit.record(session, "cli", "user.disabled", f"user:{user.id}")
     finally:
         store.close()
-    typer.echo(f"disabled {address}")
+    typer.echo(f"disabled {user.email}")
+
+
+@user_app.command("password")
+@reports_errors
+def user_password(
+    email: Annotated[str, typer.Argument(help="The account whose password to set.")],
+) -> None:
+    """Set a new password for an account (asked twice, or CARESHEET_PASSWORD) and end its
+    sessions: for a forgotten password, or an admin locked out of the web.
+
+    Example: caresheet user password nurse@clinic.example
+    """
+    store = _store()
+    try:
+        with store.session(write=False) as session:
+            user = accounts.user_by_email(session, email)  # before asking for a password
+        password = _password_from_env_or_prompt()
+        with store.session() as session:
+            accounts.set_password(session, user.id, password)
+            audit.record(session, "cli", "user.password_set", f"user:{user.id}")
+    finally:
+        store.close()
+    typer.echo(f"new password set for {user.email}; their sessions have ended")
 
 
 @app.command()

@@ -119,6 +119,42 @@ async def logout(request: Request) -> Response:
     return response
 
 
+@router.get("/team/password", response_class=HTMLResponse, include_in_schema=False)
+def password_form(
+    request: Request, login: Annotated[Login, Depends(ANY_STAFF)], changed: str = "",
+) -> Response:
+    return page(request, "password.html", login, changed=changed == "1")
+
+
+@router.post("/team/password", response_class=HTMLResponse, include_in_schema=False)
+def password_change(
+    request: Request, login: Annotated[Login, Depends(ANY_STAFF)],
+    current: Annotated[str, Form()] = "", new: Annotated[str, Form()] = "",
+    again: Annotated[str, Form()] = "",
+) -> Response:
+    """Change one's own password: the current one is checked (and rate-limited, like a log
+    in), every other session of the account ends, and this browser gets a fresh one."""
+    ip, now = client_ip(request), utcnow()
+    try:
+        if new != again:
+            raise BadInputError("the two new passwords are not the same")
+        accounts.check_password(new)
+        with get_store(request).session() as session:
+            user = accounts.authenticate(session, login.user.email, current, ip, now)
+            if user is not None:
+                accounts.set_password(session, user.id, new)
+                fresh = accounts.start_session(session, user, ip, now)
+                audit.record(session, user.actor, "password.changed", f"user:{user.id}", ip,
+                             None, now)
+        if user is None:
+            raise BadInputError("your current password is not right")
+    except BadInputError as error:  # TooManyAttemptsError included
+        return page(request, "password.html", login, 400, error=str(error))
+    response = back_to("/team/password?changed=1")
+    set_session_cookie(response, request, fresh)
+    return response
+
+
 # ---------------------------------------------------------------- start page and inbox
 
 
@@ -217,6 +253,19 @@ def set_active(
         accounts.set_active(session, user_id, enable)
         audit.record(session, login.user.actor, "user.enabled" if enable else "user.disabled",
                      f"user:{user_id}", client_ip(request))
+    return back_to("/team/users")
+
+
+@router.post("/team/users/password", response_class=HTMLResponse, include_in_schema=False)
+def set_password(
+    request: Request, login: Annotated[Login, Depends(ADMIN)],
+    user_id: Annotated[int, Form()], password: Annotated[str, Form()] = "",
+) -> Response:
+    """An admin sets a new password for someone who forgot theirs; their sessions end."""
+    with get_store(request).session() as session:
+        accounts.set_password(session, user_id, password)
+        audit.record(session, login.user.actor, "user.password_set", f"user:{user_id}",
+                     client_ip(request))
     return back_to("/team/users")
 
 
