@@ -75,6 +75,7 @@ def log_in(page: Any, base: str, role: str) -> None:
     page.get_by_label("Email").fill(email_for(role))
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")  # the click returns before the next page has loaded
 
 
 def answer(page: Any, stage: dict[str, str]) -> None:
