@@ -1,15 +1,21 @@
-"""UI words (page chrome, labels, notices) in the reader's language, through gettext catalogs.
+"""Every UI word (chrome, labels, notices, safety wording) in the reader's language, by gettext.
 
-A sheet's own words come from its translation file; the fixed safety wording from
-``wording.py``. Everything else a page says goes through here, so a translator edits one
-``.po`` file per language (``locale/<lang>/LC_MESSAGES/caresheet.po``).
+A sheet's own words come from its translation file. Every other word a page, a PDF or the
+guide says is a gettext message whose msgid is the English text: the templates call ``_()``;
+the fixed safety wording (``wording.py``), the page chrome (``web/deps.py``), the public pages'
+words (``web/public.py``) and the teach-back quiz (``teachback.py``) are built from the catalog
+per language. So a translator edits one ``.po`` file per language
+(``locale/<lang>/LC_MESSAGES/caresheet.po``), and ``tests/test_catalog.py`` checks that it is
+complete, compiled and in step with the source.
 """
 
 from __future__ import annotations
 
 import gettext
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from pathlib import Path
+from typing import TypeVar
 
 from babel import Locale, UnknownLocaleError
 
@@ -18,6 +24,8 @@ DOMAIN = "caresheet"
 DEFAULT = "en"
 # "sp" is what some EHRs send for Spanish (MedlinePlus Connect accepts it).
 ALIASES = {"sp": "es", "spa": "es", "eng": "en"}
+
+T = TypeVar("T")
 
 
 def normalize(lang: str | None) -> str:
@@ -32,6 +40,24 @@ def normalize(lang: str | None) -> str:
 def gettext_for(lang: str | None) -> gettext.NullTranslations:
     """The catalog for a language; English (the msgids themselves) when there is none."""
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[normalize(lang)], fallback=True)
+
+
+def ui_language(lang: str | None) -> str:
+    """The language UI words come out in: ``lang`` when it has a catalog, else English."""
+    code = normalize(lang)
+    return code if isinstance(gettext_for(code), gettext.GNUTranslations) else DEFAULT
+
+
+def per_language(build: Callable[[str], T]) -> Callable[[str], T]:
+    """Build a set of words once per catalog: ``es-MX`` reuses ``es``'s, and a language with
+    no catalog gets the English set, language names included, never a mix."""
+    cached = lru_cache(maxsize=16)(build)
+
+    @wraps(build)
+    def words_in(language: str) -> T:
+        return cached(ui_language(language))
+
+    return words_in
 
 
 def _(message: str, lang: str | None) -> str:

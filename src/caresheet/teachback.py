@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from caresheet.i18n import gettext_for, per_language
 from caresheet.sheet import SectionKind, Sheet, Step, StepList, Tier, fill_params
 from caresheet.wording import action_for
 
@@ -57,58 +58,41 @@ class Result(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class _Words:
-    what_do_you_do: str
-    how_long: str
-    hours: str
-    one_hour: str
-    which_step: str
+    language: str
+    what_do_you_do: str  # %(situation)s
+    how_long: str  # %(text)s
+    which_step: str  # %(group)s
     right: str
     not_quite: str
     not_answered: str
-    sheet_says: str
+    sheet_says: str  # %(step)s
     wrong_steps: tuple[str, ...]
 
-
-_WORDS = {
-    "en": _Words(
-        what_do_you_do="{situation} What do you do?",
-        how_long='"{text}" How many hours after the test is that?',
-        hours="{n} hours",
-        one_hour="1 hour",
-        which_step="{group}: which of these should you do?",
-        right="Right.",
-        not_quite="Not quite.",
-        not_answered="You did not choose an answer.",
-        sheet_says="Your sheet says: {step}",
-        wrong_steps=(
-            "Stop all of your medicines on your own.",
-            "Wait until your next visit to tell anyone about a problem.",
-            "Skip meals and fluids for a few days.",
-            "Do more than your doctor said, to heal faster.",
-        ),
-    ),
-    "es": _Words(
-        what_do_you_do="{situation} ¿Qué hace usted?",
-        how_long='"{text}" ¿Cuántas horas después de la prueba es eso?',
-        hours="{n} horas",
-        one_hour="1 hora",
-        which_step="{group}: ¿cuál de estas cosas debe hacer?",
-        right="Correcto.",
-        not_quite="No exactamente.",
-        not_answered="No eligió una respuesta.",
-        sheet_says="Su hoja dice: {step}",
-        wrong_steps=(
-            "Deje todos sus medicamentos por su cuenta.",
-            "Espere a su próxima cita para contar un problema.",
-            "No coma ni beba por unos días.",
-            "Haga más de lo que dijo su médico, para sanar más rápido.",
-        ),
-    ),
-}
+    def hours(self, n: int) -> str:
+        """``1 hour``, ``3 hours``: one plural message, with the language's own plural forms."""
+        return gettext_for(self.language).ngettext("%(n)s hour", "%(n)s hours", n) % {"n": n}
 
 
+@per_language
 def _words(language: str) -> _Words:
-    return _WORDS.get(language.split("-")[0], _WORDS["en"])
+    gettext = gettext_for(language).gettext
+    return _Words(
+        language=language,
+        what_do_you_do=gettext("%(situation)s What do you do?"),
+        how_long=gettext('"%(text)s" How many hours after the test is that?'),
+        which_step=gettext("%(group)s: which of these should you do?"),
+        right=gettext("Right."),
+        not_quite=gettext("Not quite."),
+        not_answered=gettext("You did not choose an answer."),
+        sheet_says=gettext("Your sheet says: %(step)s"),
+        # Generic wrong advice, shown beside a sheet's real home-care step.
+        wrong_steps=(
+            gettext("Stop all of your medicines on your own."),
+            gettext("Wait until your next visit to tell anyone about a problem."),
+            gettext("Skip meals and fluids for a few days."),
+            gettext("Do more than your doctor said, to heal faster."),
+        ),
+    )
 
 
 def quiz(sheet: Sheet, params: Mapping[str, str], seed: str | int) -> tuple[Question, ...]:
@@ -133,7 +117,7 @@ def _rule_question(
     situation = fill_params(rule.text, values, sheet.params)
     return Question(
         id=f"rule-{rule.id}", kind=QuestionKind.RULE,
-        prompt=_words(sheet.language).what_do_you_do.format(situation=situation),
+        prompt=_words(sheet.language).what_do_you_do % {"situation": situation},
         choices=tuple(choices), correct=rule.tier.value, warning_sign=True,
         teach=f"{situation} {action_for(rule.tier, sheet.language, phone)}",
     )
@@ -149,14 +133,13 @@ def _timing_questions(sheet: Sheet, values: dict[str, str], rng: random.Random) 
             continue
         right = int(float(values[milestone.at]))
         options = _hour_options(right, param.min, param.max)
-        choices = [Choice(id=str(n), text=words.one_hour if n == 1 else words.hours.format(n=n))
-                   for n in options]
+        choices = [Choice(id=str(n), text=words.hours(n)) for n in options]
         rng.shuffle(choices)
         text = fill_params(milestone.text, values, sheet.params)
         answer = next(c.text for c in choices if c.id == str(right))
         questions.append(Question(
             id=f"timing-{milestone.id}", kind=QuestionKind.TIMING,
-            prompt=words.how_long.format(text=text), choices=tuple(choices), correct=str(right),
+            prompt=words.how_long % {"text": text}, choices=tuple(choices), correct=str(right),
             warning_sign=False, teach=f"{param.label}: {answer}.",
         ))
     return questions
@@ -192,8 +175,8 @@ def _home_care_questions(
         rng.shuffle(choices)
         questions.append(Question(
             id=f"home-{number}", kind=QuestionKind.HOME_CARE,
-            prompt=words.which_step.format(group=group.heading), choices=tuple(choices),
-            correct="right", warning_sign=False, teach=words.sheet_says.format(step=right),
+            prompt=words.which_step % {"group": group.heading}, choices=tuple(choices),
+            correct="right", warning_sign=False, teach=words.sheet_says % {"step": right},
         ))
     return questions
 

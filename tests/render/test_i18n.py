@@ -1,4 +1,4 @@
-"""Language tags, catalogs and the strings we put into CSS."""
+"""Language tags, catalogs, the UI words they give, and the strings we put into CSS."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ import pytest
 
 from caresheet.i18n import fallback_notice, gettext_for, language_name, normalize
 from caresheet.render.html import css_string
+from caresheet.search import _also_called
+from caresheet.sheet import Sheet, Tier
+from caresheet.teachback import quiz
+from caresheet.web.deps import chrome_for
+from caresheet.web.public import words_for
+from caresheet.wording import action_for, wording_for
+
+from .conftest import FILLED
 
 
 @pytest.mark.parametrize(
@@ -32,15 +40,46 @@ def test_catalogs() -> None:
     assert gettext_for("fr").gettext("Emergency") == "Emergency"  # no catalog: English
 
 
-def test_every_spanish_message_is_translated() -> None:
-    from babel.messages.pofile import read_po
+def test_spanish_ui_words_come_from_the_catalog_as_before(p586_es: Sheet) -> None:
+    """One word from each former per-language table, word for word as the table had it."""
+    wording = wording_for("es")
+    assert wording.tiers[Tier.EMERGENCY].heading == "Llame al 911 ahora si:"
+    assert wording.emergency_line == (
+        "Llame al 911 siempre que crea que necesita atención de emergencia."
+    )
+    assert action_for(Tier.URGENT, "es-MX", "555-0100") == (
+        "Llame a su médico ahora al 555-0100. Si no le contestan, busque atención de inmediato."
+    )
+    words = words_for("es")
+    assert words.search_button == "Buscar"
+    assert words.no_results % {"query": "tos"} == "No se encontraron hojas para “tos”."
+    assert words.results_count(1, "tos") == "1 hoja encontrada para “tos”."
+    assert words.results_count(3, "tos") == "3 hojas encontradas para “tos”."
+    assert words.language_names == {"en": "inglés", "es": "español"}
+    assert chrome_for("es").skip == "Ir al contenido principal"
+    assert _also_called("es") == "También se llama"
 
-    from caresheet.i18n import LOCALE_DIR
+    questions = quiz(p586_es, FILLED, seed="h1")
+    choices = {c.text for q in questions for c in q.choices}
+    assert choices & {
+        "Deje todos sus medicamentos por su cuenta.",
+        "Espere a su próxima cita para contar un problema.",
+        "No coma ni beba por unos días.",
+        "Haga más de lo que dijo su médico, para sanar más rápido.",
+    }
+    assert {"1 hora", "2 horas"} <= choices
+    assert any(q.prompt.endswith("¿Qué hace usted?") for q in questions)
 
-    with open(LOCALE_DIR / "es" / "LC_MESSAGES" / "caresheet.po", "rb") as handle:
-        catalog = read_po(handle)
-    missing = [m.id for m in catalog if m.id and not m.string]
-    assert missing == []
+
+@pytest.mark.parametrize("lang", ["en", "fr", "zz"])
+def test_english_is_the_msgid_and_the_fallback(lang: str) -> None:
+    assert wording_for(lang).tiers[Tier.EMERGENCY].heading == "Call 911 now if:"
+    assert chrome_for(lang).skip == "Skip to main content"
+    words = words_for(lang)
+    assert words.results_count(1, "cough") == "1 care sheet found for “cough”."
+    assert words.results_count(2, "cough") == "2 care sheets found for “cough”."
+    assert words.language_names == {"en": "English", "es": "Spanish"}  # the page's language
+    assert _also_called(lang) == "Also called"
 
 
 def test_language_names_and_notice() -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from caresheet.codes import SYSTEMS, system_named
 from caresheet.errors import BadInputError
+from caresheet.i18n import gettext_for
 from caresheet.search.analysis import fold, query_stems, words
 from caresheet.search.plan import (
     Phrase,
@@ -195,7 +196,8 @@ def _hit(
 
 
 def _also_called(language: str) -> str:
-    return "También se llama" if language.startswith("es") else "Also called"
+    """The label before matching aliases in a snippet, in the sheet's language."""
+    return gettext_for(language).gettext("Also called")
 
 
 def _by_sheet_code(

@@ -2,7 +2,8 @@
 
 The app opens one Store at startup (see ``app.py``) and keeps it on ``app.state``; routes take
 it with ``Depends(get_store)`` so no handler opens its own database connection. The template
-environment is built once, autoescaped, with the words the page chrome needs in each language.
+environment is built once, autoescaped, with the words the page chrome needs in each language
+(gettext messages, like every UI word).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from caresheet.i18n import gettext_for, per_language
 from caresheet.store.db import Store
 from caresheet.wording import wording_for
 
@@ -32,7 +34,7 @@ DEFAULT_LANGUAGE = "en"
 
 @dataclass(frozen=True, slots=True)
 class Chrome:
-    """The words around every page (skip link, navigation, footer notes), per language."""
+    """The words around every page (skip link, navigation, footer notes) in one language."""
 
     site: str
     skip: str
@@ -46,37 +48,22 @@ class Chrome:
     go_home: str
 
 
-CHROME: dict[str, Chrome] = {
-    "en": Chrome(
-        site="caresheet",
-        skip="Skip to main content",
-        nav_label="Site",
-        home="Home",
-        browse="All care sheets A to Z",
-        search="Search",
-        sample="Sample content — needs clinical review before use with patients.",
-        error_heading="Sorry, something is wrong",
-        not_found_heading="We cannot find that page",
-        go_home="Go to the home page to search for a care sheet",
-    ),
-    "es": Chrome(
-        site="caresheet",
-        skip="Ir al contenido principal",
-        nav_label="Sitio",
-        home="Inicio",
-        browse="Todas las hojas de cuidado de la A a la Z",
-        search="Buscar",
-        sample="Contenido de muestra — un médico debe revisarlo antes de usarlo con pacientes.",
-        error_heading="Lo sentimos, algo salió mal",
-        not_found_heading="No encontramos esa página",
-        go_home="Vaya a la página de inicio para buscar una hoja de cuidado",
-    ),
-}
-
-
+@per_language
 def chrome_for(language: str) -> Chrome:
     """The chrome words for a language (``es-MX`` uses ``es``), English when unknown."""
-    return CHROME.get(language.split("-")[0].lower(), CHROME[DEFAULT_LANGUAGE])
+    gettext = gettext_for(language).gettext
+    return Chrome(
+        site="caresheet",  # the product's name, the same in every language
+        skip=gettext("Skip to main content"),
+        nav_label=gettext("Site"),
+        home=gettext("Home"),
+        browse=gettext("All care sheets A to Z"),
+        search=gettext("Search"),
+        sample=gettext("Sample content — needs clinical review before use with patients."),
+        error_heading=gettext("Sorry, something is wrong"),
+        not_found_heading=gettext("We cannot find that page"),
+        go_home=gettext("Go to the home page to search for a care sheet"),
+    )
 
 
 def _environment() -> Environment:

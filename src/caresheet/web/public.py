@@ -16,8 +16,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from caresheet import search as search_core
+from caresheet.i18n import gettext_for, language_name, per_language
 from caresheet.store.db import Store
 from caresheet.web.deps import (
+    LANGUAGES,
     get_store,
     page_context,
     page_language,
@@ -30,8 +32,9 @@ router = APIRouter()
 
 @dataclass(frozen=True, slots=True)
 class PublicWords:
-    """The words of the public pages, per language."""
+    """The words of the public pages in one language (gettext messages, English the msgid)."""
 
+    language: str
     home_title: str
     home_heading: str
     home_intro: str
@@ -41,9 +44,7 @@ class PublicWords:
     browse_link: str
     results_title: str
     results_heading: str
-    results_count: str  # {count}, {query}
-    results_count_one: str  # {query}
-    no_results: str  # {query}
+    no_results: str  # %(query)s
     no_results_help: str
     did_you_mean: str
     showing_for: str
@@ -53,66 +54,50 @@ class PublicWords:
     letters_label: str
     also_called: str
     draft_label: str
-    language_names: dict[str, str]
+    language_names: dict[str, str]  # each language we have pages in, named in this one
+
+    def results_count(self, count: int, query: str) -> str:
+        """The results line: one plural message, so each language gets its own plural forms."""
+        message = gettext_for(self.language).ngettext(
+            "%(count)s care sheet found for “%(query)s”.",
+            "%(count)s care sheets found for “%(query)s”.",
+            count,
+        )
+        return message % {"count": count, "query": query}
 
 
-WORDS: dict[str, PublicWords] = {
-    "en": PublicWords(
-        home_title="Find a care sheet",
-        home_heading="Find your care sheet",
-        home_intro="Care sheets tell you what to expect at home after a test or procedure, "
-        "and when to call for help.",
-        search_label="Search by care sheet code or words",
-        search_hint="For example: P586, spinal tap, or colonoscopy.",
-        search_button="Search",
-        browse_link="See all care sheets from A to Z",
-        results_title="Search results",
-        results_heading="Search results",
-        results_count="{count} care sheets found for “{query}”.",
-        results_count_one="1 care sheet found for “{query}”.",
-        no_results="No care sheets found for “{query}”.",
-        no_results_help="Check the spelling, use fewer words, or try the name your doctor used.",
-        did_you_mean="Did you mean",
-        showing_for="Showing results for",
-        empty_query="Type a care sheet code or a few words, then press Search.",
-        browse_title="All care sheets A to Z",
-        browse_intro="Every care sheet in the library, by title.",
-        letters_label="Jump to a letter",
-        also_called="Also called",
-        draft_label="Sample content: needs clinical review",
-        language_names={"en": "English", "es": "Spanish"},
-    ),
-    "es": PublicWords(
-        home_title="Buscar una hoja de cuidado",
-        home_heading="Encuentre su hoja de cuidado",
-        home_intro="Las hojas de cuidado le dicen qué esperar en casa después de una prueba o "
-        "un procedimiento, y cuándo pedir ayuda.",
-        search_label="Busque por código de la hoja o por palabras",
-        search_hint="Por ejemplo: P586, punción lumbar o colonoscopia.",
-        search_button="Buscar",
-        browse_link="Ver todas las hojas de la A a la Z",
-        results_title="Resultados de la búsqueda",
-        results_heading="Resultados de la búsqueda",
-        results_count="{count} hojas encontradas para “{query}”.",
-        results_count_one="1 hoja encontrada para “{query}”.",
-        no_results="No se encontraron hojas para “{query}”.",
-        no_results_help="Revise la ortografía, use menos palabras o pruebe el nombre que usó "
-        "su médico.",
-        did_you_mean="Quiso decir",
-        showing_for="Resultados para",
-        empty_query="Escriba un código o unas palabras y oprima Buscar.",
-        browse_title="Todas las hojas de cuidado de la A a la Z",
-        browse_intro="Todas las hojas de la biblioteca, por título.",
-        letters_label="Ir a una letra",
-        also_called="También se llama",
-        draft_label="Contenido de muestra: necesita revisión clínica",
-        language_names={"en": "inglés", "es": "español"},
-    ),
-}
-
-
+@per_language
 def words_for(language: str) -> PublicWords:
-    return WORDS.get(language, WORDS["en"])
+    """The public pages' words for a language, English when there is no catalog for it."""
+    gettext = gettext_for(language).gettext
+    return PublicWords(
+        language=language,
+        home_title=gettext("Find a care sheet"),
+        home_heading=gettext("Find your care sheet"),
+        home_intro=gettext(
+            "Care sheets tell you what to expect at home after a test or procedure, "
+            "and when to call for help."
+        ),
+        search_label=gettext("Search by care sheet code or words"),
+        search_hint=gettext("For example: P586, spinal tap, or colonoscopy."),
+        search_button=gettext("Search"),
+        browse_link=gettext("See all care sheets from A to Z"),
+        results_title=gettext("Search results"),
+        results_heading=gettext("Search results"),
+        no_results=gettext("No care sheets found for “%(query)s”."),
+        no_results_help=gettext(
+            "Check the spelling, use fewer words, or try the name your doctor used."
+        ),
+        did_you_mean=gettext("Did you mean"),
+        showing_for=gettext("Showing results for"),
+        empty_query=gettext("Type a care sheet code or a few words, then press Search."),
+        browse_title=gettext("All care sheets A to Z"),
+        browse_intro=gettext("Every care sheet in the library, by title."),
+        letters_label=gettext("Jump to a letter"),
+        also_called=gettext("Also called"),
+        draft_label=gettext("Sample content: needs clinical review"),
+        language_names={code: language_name(code, language) for code in LANGUAGES},
+    )
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
