@@ -11,13 +11,15 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date
+from babel.dates import format_date, get_time_format
 from pydantic import BaseModel, ConfigDict
 
 from caresheet.condition import time_limits
 from caresheet.errors import BadInputError
+from caresheet.i18n import _, gettext_for, ui_language
 from caresheet.sheet import Sheet, Tier, fill_params
 from caresheet.wording import wording_for
 
@@ -156,56 +158,55 @@ def _strict_localize(naive: dt.datetime, tz: dt.tzinfo, zone: str) -> dt.datetim
 
 # ---------------------------------------------------------------- words for times
 
-_NOON_WORDS = {"en": ("a.m.", "p.m.")}
+@lru_cache(maxsize=16)
+def _twelve_hour(language: str) -> bool:
+    """Whether a UI language keeps a 12-hour clock, from Babel's CLDR data (``h:mm a``)."""
+    pattern = get_time_format("short", locale=language).pattern
+    return "h" in pattern or "K" in pattern
 
 
 def clock_words(moment: dt.datetime, language: str) -> str:
-    """``3:40 p.m.`` in English; 24-hour ``15:40`` otherwise."""
-    lang = language.split("-")[0]
-    if lang in _NOON_WORDS:
-        am, pm = _NOON_WORDS[lang]
-        hour = moment.hour % 12 or 12
-        return f"{hour}:{moment.minute:02d} {pm if moment.hour >= 12 else am}"
-    return f"{moment.hour}:{moment.minute:02d}"
+    """``3:40 p.m.`` in English; 24-hour ``15:40`` in a language whose clock is 24-hour.
 
-
-_RELATIVE = {
-    "en": ("today", "tomorrow", "yesterday", "{day} at {time}", "at"),
-    "es": ("hoy", "mañana", "ayer", "{day} a las {time}", "a las"),
-}
+    The clock follows the UI language (the catalog's, English when there is none); the
+    a.m./p.m. words are catalog messages, used only by a 12-hour language.
+    """
+    lang = ui_language(language)
+    if not _twelve_hour(lang):
+        return f"{moment.hour}:{moment.minute:02d}"
+    gettext = gettext_for(lang).gettext
+    time = f"{moment.hour % 12 or 12}:{moment.minute:02d}"
+    said = gettext("%(time)s p.m.") if moment.hour >= 12 else gettext("%(time)s a.m.")
+    return said % {"time": time}
 
 
 def day_words(moment: dt.datetime, now: dt.datetime, language: str) -> str:
     """Friendly day: today, tomorrow, a weekday within the week, else a date."""
-    lang = language.split("-")[0]
-    today_w, tomorrow_w, yesterday_w, _, _ = _RELATIVE.get(lang, _RELATIVE["en"])
+    lang = ui_language(language)
+    gettext = gettext_for(lang).gettext
     local_now = now.astimezone(moment.tzinfo)
     days = (moment.date() - local_now.date()).days
     if days == 0:
-        return today_w
+        return gettext("today")
     if days == 1:
-        return tomorrow_w
+        return gettext("tomorrow")
     if days == -1:
-        return yesterday_w
+        return gettext("yesterday")
     pattern = "EEEE" if 1 < days < 7 else "EEEE, MMMM d"
-    return str(format_date(moment.date(), pattern, locale=lang if lang in _RELATIVE else "en"))
+    # Weekday and month names from Babel's CLDR data, in the same language as the words.
+    return str(format_date(moment.date(), pattern, locale=lang))
 
 
 def when_words(moment: dt.datetime, now: dt.datetime, language: str, all_day: bool = False) -> str:
     """``Thursday at 9:00 a.m.``, ``today at 3:40 p.m.``, or just the day for all-day events."""
-    lang = language.split("-")[0]
     day = day_words(moment, now, language)
     if all_day:
         return day
-    template = _RELATIVE.get(lang, _RELATIVE["en"])[3]
-    return template.format(day=day, time=clock_words(moment, language))
+    return _("%(day)s at %(time)s", language) % {
+        "day": day, "time": clock_words(moment, language)}
 
 
 # ---------------------------------------------------------------- the timeline
-
-_UNTIL = {"en": "until {when}", "es": "hasta {when}"}
-_PROCEDURE = {"en": "Your test or procedure.", "es": "Su prueba o procedimiento."}
-
 
 def elapsed_hours(procedure_time: dt.datetime, now: dt.datetime) -> float:
     """Real hours since the procedure (negative before it)."""
@@ -223,7 +224,7 @@ def timeline(
     values = dict(params)
     lang = sheet.language
     events = [_event("procedure", EventKind.PROCEDURE, procedure_time, 0.0, now, lang,
-                     _PROCEDURE.get(lang.split("-")[0], _PROCEDURE["en"]))]
+                     _("Your test or procedure.", lang))]
     for milestone in sheet.milestones:
         hours = milestone.hours(sheet.params, values)
         text = fill_params(milestone.text, values, sheet.params)
@@ -318,15 +319,14 @@ def _normal(
 ) -> tuple[NormalItem, ...]:
     """Expected symptoms still within their usual time at ``now``, and until when."""
     elapsed = elapsed_hours(procedure_time, now)
-    lang = sheet.language.split("-")[0]
     items = []
     for expected in sheet.expected:
         hours = expected.lasts_hours
         if hours is not None and elapsed >= hours:
             continue
         until = None if hours is None else _after(procedure_time, hours)
-        until_words = None if until is None else _UNTIL.get(lang, _UNTIL["en"]).format(
-            when=when_words(until, now, sheet.language))
+        until_words = None if until is None else _("until %(when)s", sheet.language) % {
+            "when": when_words(until, now, sheet.language)}
         items.append(NormalItem(
             id=expected.id, text=fill_params(expected.text, values, sheet.params),
             until=until, until_words=until_words,

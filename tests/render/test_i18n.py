@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from caresheet.i18n import fallback_notice, gettext_for, language_name, normalize
+from caresheet.plan import clock_words, timeline, when_words
 from caresheet.render.html import css_string
 from caresheet.search import _also_called
 from caresheet.sheet import Sheet, Tier
 from caresheet.teachback import quiz
 from caresheet.web.deps import chrome_for
+from caresheet.web.guide import elapsed_words
 from caresheet.web.public import words_for
 from caresheet.wording import action_for, wording_for
 
@@ -80,6 +85,69 @@ def test_english_is_the_msgid_and_the_fallback(lang: str) -> None:
     assert words.results_count(2, "cough") == "2 care sheets found for “cough”."
     assert words.language_names == {"en": "English", "es": "Spanish"}  # the page's language
     assert _also_called(lang) == "Also called"
+
+
+NY = ZoneInfo("America/New_York")
+# Wednesday 25 November 2026, 9:00 a.m. in New York.
+PROCEDURE = dt.datetime(2026, 11, 25, 9, 0, tzinfo=NY)
+
+
+def _later(minutes: int) -> dt.datetime:
+    return (PROCEDURE.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(NY)
+
+
+def test_spanish_time_words_come_from_the_catalog_as_before(p586_es: Sheet) -> None:
+    """The timeline's and the guide's time words, word for word as plan.py's and guide.py's
+    former tables said them: a 24-hour clock, "a las", "hasta", the procedure line."""
+    line = timeline(p586_es, FILLED, PROCEDURE, _later(30))
+    events = {e.id: e for e in line.events}
+    assert events["procedure"].text == "Su prueba o procedimiento."
+    assert events["procedure"].when == "hoy a las 9:00"
+    assert events["lie_flat"].when == "hoy a las 11:00"
+    assert events["headache_limit"].when == "viernes a las 9:00"
+    assert {n.until_words for n in line.normal} == {"hasta viernes a las 9:00"}
+
+    assert when_words(_later(28 * 60 + 5), PROCEDURE, "es") == "mañana a las 13:05"
+    assert when_words(_later(-9 * 60), PROCEDURE, "es-MX") == "hoy a las 0:00"
+    assert when_words(_later(-33 * 60), PROCEDURE, "sp") == "ayer a las 0:00"
+    assert when_words(_later((7 * 24 + 4) * 60), PROCEDURE, "es") == (
+        "miércoles, diciembre 2 a las 13:00"
+    )
+    assert when_words(_later(24 * 60), PROCEDURE, "es", all_day=True) == "mañana"
+    assert clock_words(_later(3 * 60 + 40), "es") == "12:40"
+
+    assert elapsed_words(51.0, "es") == "2 días y 3 horas desde su procedimiento"
+    assert elapsed_words(24.0, "es") == "1 día desde su procedimiento"
+    assert elapsed_words(1 + 1 / 60, "es-MX") == "1 hora y 1 minuto desde su procedimiento"
+    assert elapsed_words(2 / 60, "es") == "2 minutos desde su procedimiento"
+    assert elapsed_words(0.0, "es") == "0 minutos desde su procedimiento"
+    assert elapsed_words(-0.5, "es") == "Antes de su procedimiento"
+
+
+@pytest.mark.parametrize("lang", ["en", "en-US", "fr", "zz"])
+def test_time_words_fall_back_to_english_whole(p586: Sheet, lang: str) -> None:
+    """A language without a catalog gets English day words, clock and dates, never a mix
+    (before the catalog, "fr" said "today at 15:40")."""
+    line = timeline(p586.model_copy(update={"language": lang}), FILLED, PROCEDURE, _later(30))
+    events = {e.id: e for e in line.events}
+    assert events["procedure"].text == "Your test or procedure."
+    assert events["procedure"].when == "today at 9:00 a.m."
+    assert events["headache_limit"].when == "Friday at 9:00 a.m."
+    assert {n.until_words for n in line.normal} == {"until Friday at 9:00 a.m."}
+
+    assert when_words(_later(28 * 60 + 5), PROCEDURE, lang) == "tomorrow at 1:05 p.m."
+    assert when_words(_later(-9 * 60), PROCEDURE, lang) == "today at 12:00 a.m."
+    assert when_words(_later(-33 * 60), PROCEDURE, lang) == "yesterday at 12:00 a.m."
+    assert when_words(_later((7 * 24 + 4) * 60), PROCEDURE, lang) == (
+        "Wednesday, December 2 at 1:00 p.m."
+    )
+    assert clock_words(_later(3 * 60), lang) == "12:00 p.m."
+
+    assert elapsed_words(51.0, lang) == "2 days and 3 hours since your procedure"
+    assert elapsed_words(24.0, lang) == "1 day since your procedure"
+    assert elapsed_words(1 + 1 / 60, lang) == "1 hour and 1 minute since your procedure"
+    assert elapsed_words(0.0, lang) == "0 minutes since your procedure"
+    assert elapsed_words(-0.5, lang) == "Before your procedure"
 
 
 def test_language_names_and_notice() -> None:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from caresheet import handouts, reminders
 from caresheet.errors import NotFoundError
+from caresheet.i18n import gettext_for
 from caresheet.render.html import environment, sheet_page
 from caresheet.store.db import Store
 from caresheet.symptom_check import next_questions, stops_now
@@ -86,29 +87,25 @@ def guide_page(request: Request, token: str, store: StoreDep) -> Response:
     )
 
 
-_ELAPSED = {
-    "en": (("day", "days"), ("hour", "hours"), ("minute", "minutes"), "and",
-           "{span} since your procedure", "Before your procedure"),
-    "es": (("día", "días"), ("hora", "horas"), ("minuto", "minutos"), "y",
-           "{span} desde su procedimiento", "Antes de su procedimiento"),
-}
-
-
 def elapsed_words(hours: float, language: str = "en") -> str:
     """``2 days and 3 hours since your procedure``: the "now" line of the timeline."""
-    day, hour, minute, joiner, sentence, before = _ELAPSED.get(
-        language.split("-")[0], _ELAPSED["en"])
+    words = gettext_for(language)
     if hours < 0:
-        return before
+        return words.gettext("Before your procedure")
     days, minutes = divmod(int(hours * 60), 24 * 60)
+    hours_left, minutes_left = divmod(minutes, 60)
     parts = []
     if days:
-        parts.append(f"{days} {day[days != 1]}")
-    if minutes // 60:
-        parts.append(f"{minutes // 60} {hour[minutes // 60 != 1]}")
-    if not days and minutes % 60:
-        parts.append(f"{minutes % 60} {minute[minutes % 60 != 1]}")
-    return sentence.format(span=f" {joiner} ".join(parts or [f"0 {minute[1]}"]))
+        parts.append(words.ngettext("%(n)s day", "%(n)s days", days) % {"n": days})
+    if hours_left:
+        parts.append(words.ngettext("%(n)s hour", "%(n)s hours", hours_left) % {"n": hours_left})
+    if (minutes_left and not days) or not parts:  # "0 minutes" right at the procedure time
+        parts.append(
+            words.ngettext("%(n)s minute", "%(n)s minutes", minutes_left) % {"n": minutes_left})
+    # At most two parts: days and hours, or hours and minutes.
+    span = parts[0] if len(parts) == 1 else words.gettext("%(first)s and %(second)s") % {
+        "first": parts[0], "second": parts[1]}
+    return words.gettext("%(span)s since your procedure") % {"span": span}
 
 
 def checkin_when(moment: dt.datetime, opened: Opened) -> str:
