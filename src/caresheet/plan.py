@@ -184,17 +184,22 @@ def day_words(moment: dt.datetime, now: dt.datetime, language: str) -> str:
     """Friendly day: today, tomorrow, a weekday within the week, else a date."""
     lang = ui_language(language)
     gettext = gettext_for(lang).gettext
-    local_now = now.astimezone(moment.tzinfo)
-    days = (moment.date() - local_now.date()).days
+    days = _days_from_today(moment, now)
     if days == 0:
         return gettext("today")
     if days == 1:
         return gettext("tomorrow")
     if days == -1:
         return gettext("yesterday")
-    pattern = "EEEE" if 1 < days < 7 else "EEEE, MMMM d"
-    # Weekday and month names from Babel's CLDR data, in the same language as the words.
+    # The pattern is a message too: languages order day and month differently ("Wednesday,
+    # December 2" but "miércoles, 2 de diciembre"); the names come from Babel's CLDR data.
+    pattern = "EEEE" if 1 < days < 7 else gettext("EEEE, MMMM d")
     return str(format_date(moment.date(), pattern, locale=lang))
+
+
+def _days_from_today(moment: dt.datetime, now: dt.datetime) -> int:
+    """Calendar days from today to ``moment``, on the moment's own wall clock."""
+    return (moment.date() - now.astimezone(moment.tzinfo).date()).days
 
 
 def when_words(moment: dt.datetime, now: dt.datetime, language: str, all_day: bool = False) -> str:
@@ -202,8 +207,23 @@ def when_words(moment: dt.datetime, now: dt.datetime, language: str, all_day: bo
     day = day_words(moment, now, language)
     if all_day:
         return day
-    return _("%(day)s at %(time)s", language) % {
-        "day": day, "time": clock_words(moment, language)}
+    time = clock_words(moment, language)
+    words = gettext_for(ui_language(language))
+    # A context of its own for one o'clock, where some languages' "at" differs (Spanish:
+    # "a la 1:05", "a las 2:05"). Contexts are literals, so that extraction finds them.
+    if time.startswith("1:"):
+        return words.pgettext("one o'clock", "%(day)s at %(time)s") % {"day": day, "time": time}
+    return words.gettext("%(day)s at %(time)s") % {"day": day, "time": time}
+
+
+def _until_words(moment: dt.datetime, now: dt.datetime, language: str) -> str:
+    """``until Friday at 9:00 a.m.``; the context lets a language put an article before a
+    weekday or a date but not before "tomorrow" (Spanish: "hasta el viernes", "hasta mañana")."""
+    words = gettext_for(ui_language(language))
+    when = {"when": when_words(moment, now, language)}
+    if abs(_days_from_today(moment, now)) <= 1:  # today, tomorrow, yesterday
+        return words.gettext("until %(when)s") % when
+    return words.pgettext("weekday or date", "until %(when)s") % when
 
 
 # ---------------------------------------------------------------- the timeline
@@ -325,8 +345,7 @@ def _normal(
         if hours is not None and elapsed >= hours:
             continue
         until = None if hours is None else _after(procedure_time, hours)
-        until_words = None if until is None else _("until %(when)s", sheet.language) % {
-            "when": when_words(until, now, sheet.language)}
+        until_words = None if until is None else _until_words(until, now, sheet.language)
         items.append(NormalItem(
             id=expected.id, text=fill_params(expected.text, values, sheet.params),
             until=until, until_words=until_words,

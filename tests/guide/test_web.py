@@ -270,3 +270,17 @@ def test_the_handout_command_refuses_bad_input(server: LiveServer, args: list[st
                           cwd=server.workdir, capture_output=True, text=True, check=False)
     assert done.returncode == 2
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_answer_is_explained_in_the_sheets_language(
+    server: LiveServer, clinicians: Clinicians
+) -> None:
+    body = {"code": "P586", "language": "es", "procedure_time": "2026-11-24T09:00-05:00",
+            "params": {"lie_flat_hours": "2", "clinic_phone": "555-0100"}}
+    issued = clinicians.client(server).post("/api/handouts", json=body)
+    assert issued.status_code == 201, issued.text
+    bad = httpx.post(f"{server.url}/h/{issued.json()['token']}/check",
+                     data={"a.passed_out": "maybe"}, timeout=30)
+    assert bad.status_code == 400
+    assert "Elija sí, no o no estoy seguro para: " in bad.text
+    assert "Please choose" not in bad.text

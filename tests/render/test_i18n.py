@@ -96,22 +96,26 @@ def _later(minutes: int) -> dt.datetime:
     return (PROCEDURE.astimezone(dt.UTC) + dt.timedelta(minutes=minutes)).astimezone(NY)
 
 
-def test_spanish_time_words_come_from_the_catalog_as_before(p586_es: Sheet) -> None:
-    """The timeline's and the guide's time words, word for word as plan.py's and guide.py's
-    former tables said them: a 24-hour clock, "a las", "hasta", the procedure line."""
+def test_spanish_time_words_come_from_the_catalog(p586_es: Sheet) -> None:
+    """The timeline's and the guide's time words in Spanish: a 24-hour clock, "a las" but
+    "a la 1:05", "hasta el viernes" but "hasta mañana", day before month in a date."""
     line = timeline(p586_es, FILLED, PROCEDURE, _later(30))
     events = {e.id: e for e in line.events}
     assert events["procedure"].text == "Su prueba o procedimiento."
     assert events["procedure"].when == "hoy a las 9:00"
     assert events["lie_flat"].when == "hoy a las 11:00"
     assert events["headache_limit"].when == "viernes a las 9:00"
-    assert {n.until_words for n in line.normal} == {"hasta viernes a las 9:00"}
+    assert {n.until_words for n in line.normal} == {"hasta el viernes a las 9:00"}
+    thursday = timeline(p586_es, FILLED, PROCEDURE, _later(30 * 60))
+    assert {n.until_words for n in thursday.normal} == {"hasta mañana a las 9:00"}
+    assert when_words(_later(-8 * 60 + 5), PROCEDURE, "es") == "hoy a la 1:05"
+    assert when_words(_later(4 * 60 + 5), PROCEDURE, "es") == "hoy a las 13:05"
 
     assert when_words(_later(28 * 60 + 5), PROCEDURE, "es") == "mañana a las 13:05"
     assert when_words(_later(-9 * 60), PROCEDURE, "es-MX") == "hoy a las 0:00"
     assert when_words(_later(-33 * 60), PROCEDURE, "sp") == "ayer a las 0:00"
     assert when_words(_later((7 * 24 + 4) * 60), PROCEDURE, "es") == (
-        "miércoles, diciembre 2 a las 13:00"
+        "miércoles, 2 de diciembre a las 13:00"
     )
     assert when_words(_later(24 * 60), PROCEDURE, "es", all_day=True) == "mañana"
     assert clock_words(_later(3 * 60 + 40), "es") == "12:40"
@@ -134,6 +138,9 @@ def test_time_words_fall_back_to_english_whole(p586: Sheet, lang: str) -> None:
     assert events["procedure"].when == "today at 9:00 a.m."
     assert events["headache_limit"].when == "Friday at 9:00 a.m."
     assert {n.until_words for n in line.normal} == {"until Friday at 9:00 a.m."}
+    thursday = timeline(p586.model_copy(update={"language": lang}), FILLED, PROCEDURE,
+                        _later(30 * 60))
+    assert {n.until_words for n in thursday.normal} == {"until tomorrow at 9:00 a.m."}
 
     assert when_words(_later(28 * 60 + 5), PROCEDURE, lang) == "tomorrow at 1:05 p.m."
     assert when_words(_later(-9 * 60), PROCEDURE, lang) == "today at 12:00 a.m."

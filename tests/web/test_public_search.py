@@ -47,6 +47,21 @@ def test_a_typo_says_what_was_searched(library_client: AppClient) -> None:
     assert "1 care sheet found for “colonscopy”." in html  # one result: singular
 
 
+def test_nothing_in_the_asked_language_shows_other_languages_with_a_notice(
+    library_client: AppClient,
+) -> None:
+    html = library_client.get("/search", params={"q": "colonoscopia", "lang": "es"}).text
+    assert "No hay hojas en español para “colonoscopia”. Estas están en otros idiomas:" in html
+    assert 'href="/sheets/CS101"' in html and "inglés" in html  # the English sheet, named so
+    # A sheet in the asked language: no notice, no English sheets mixed in.
+    html = library_client.get("/search", params={"q": "punción lumbar", "lang": "es"}).text
+    assert "otros idiomas" not in html and 'href="/sheets/P586?lang=es"' in html
+    assert 'href="/sheets/P586"' not in html
+    # Nothing anywhere: the plain no-results page.
+    html = library_client.get("/search", params={"q": "zzzqqq", "lang": "es"}).text
+    assert "No se encontraron hojas para “zzzqqq”." in html and "otros idiomas" not in html
+
+
 def test_several_results_are_counted_in_the_plural(library_client: AppClient) -> None:
     html = library_client.get("/search", params={"q": "bleeding"}).text
     count = html.split('<ol class="results">')[1].split("</ol>")[0].count("<h2>")

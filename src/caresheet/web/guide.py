@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from caresheet import handouts, reminders
 from caresheet.errors import NotFoundError
-from caresheet.i18n import gettext_for
+from caresheet.i18n import _, gettext_for
 from caresheet.render.html import environment, sheet_page
 from caresheet.store.db import Store
 from caresheet.symptom_check import next_questions, stops_now
@@ -163,6 +163,7 @@ def read_form_answers(opened: Opened, raw: Mapping[str, str]) -> tuple[dict[str,
     (which is left out, so it is asked again). A number left empty means "not sure"."""
     answers: dict[str, str] = {}
     problem = ""
+    language = opened.sheet.language
     for name, value in raw.items():
         finding = opened.sheet.findings.get(name)
         if finding is None:
@@ -171,10 +172,13 @@ def read_form_answers(opened: Opened, raw: Mapping[str, str]) -> tuple[dict[str,
         if finding.kind == "number":
             value = value or "unsure"
             if value != "unsure" and not _is_number(value):
-                problem = problem or f"Please write a number for: {finding.ask}"
+                problem = problem or _("Please write a number for: %(question)s", language) % {
+                    "question": finding.ask}
                 continue
         elif value not in ANSWERS:
-            problem = problem or f"Please choose yes, no or not sure for: {finding.ask}"
+            problem = problem or _(
+                "Please choose yes, no or not sure for: %(question)s", language) % {
+                "question": finding.ask}
             continue
         answers[name] = value
     return answers, problem

@@ -46,6 +46,7 @@ class PublicWords:
     results_heading: str
     no_results: str  # %(query)s
     no_results_help: str
+    only_elsewhere: str  # %(language)s, %(query)s
     did_you_mean: str
     showing_for: str
     empty_query: str
@@ -87,6 +88,10 @@ def words_for(language: str) -> PublicWords:
         no_results=gettext("No care sheets found for “%(query)s”."),
         no_results_help=gettext(
             "Check the spelling, use fewer words, or try the name your doctor used."
+        ),
+        only_elsewhere=gettext(
+            "No care sheets in %(language)s match “%(query)s”. "
+            "These are in other languages:"
         ),
         did_you_mean=gettext("Did you mean"),
         showing_for=gettext("Showing results for"),
@@ -140,8 +145,15 @@ def search_page(
     """Results for a query; a sheet code goes straight to the sheet."""
     language = page_language(request)
     only = supported_language(lang)
+    elsewhere = False
     with store.session(write=False) as session:
         results = search_core.search(session, q, language=only)
+        if only is not None and results.query and not results.hits:
+            # As a sheet missing in the asked language is shown in English with a notice, a
+            # search with nothing in that language shows what other languages have, said so.
+            wider = search_core.search(session, q)
+            if wider.hits:
+                results, elsewhere = wider, True
     if results.jump is not None:
         return RedirectResponse(_sheet_href(results.jump.code, results.jump.language), 303)
     hits = [
@@ -155,6 +167,11 @@ def search_page(
         hits=hits,
         suggestion=results.suggestion,
         corrected=results.corrected,
+        only_elsewhere=(
+            words_for(language).only_elsewhere
+            % {"language": language_name(only, language), "query": results.query}
+            if elsewhere and only is not None else None
+        ),
         suggestion_href=_search_href(results.suggestion, only),
         draft=any(hit.status != "published" for hit in results.hits),
     )
