@@ -3,8 +3,9 @@
 A sheet's own words come from its translation file. Every other word a page, a PDF or the
 guide says is a gettext message whose msgid is the English text: the templates call ``_()``;
 the fixed safety wording (``wording.py``), the page chrome (``web/deps.py``), the public pages'
-words (``web/public.py``) and the teach-back quiz (``teachback.py``) are built from the catalog
-per language. So a translator edits one ``.po`` file per language
+words (``web/public.py``), the teach-back quiz (``teachback.py``) and the time words of the
+timeline and the guide (``plan.py``, ``web/guide.py``) are built from the catalog per
+language. So a translator edits one ``.po`` file per language
 (``locale/<lang>/LC_MESSAGES/caresheet.po``), and ``tests/test_catalog.py`` checks that it is
 complete, compiled and in step with the source.
 """
