@@ -106,6 +106,11 @@ def zone_name(moment: dt.datetime) -> str:
     """The name to store for a moment's zone: its IANA key, else its fixed offset."""
     if isinstance(moment.tzinfo, ZoneInfo):
         return moment.tzinfo.key
+    return offset_words(moment)
+
+
+def offset_words(moment: dt.datetime) -> str:
+    """A moment's UTC offset as ``-05:00``."""
     offset = moment.utcoffset() or dt.timedelta(0)
     sign = "-" if offset < dt.timedelta(0) else "+"
     minutes = abs(int(offset.total_seconds())) // 60
@@ -142,8 +147,8 @@ def parse_procedure_time(text: str, zone: str | None = None) -> dt.datetime:
     local = moment.astimezone(tz)
     if local.utcoffset() != moment.utcoffset():
         raise BadInputError(
-            f"procedure time {text!r} has offset {zone_name(moment)}, but {zone} is at "
-            f"{zone_name(local)} then; fix one of them"
+            f"procedure time {text!r} has offset {offset_words(moment)}, but {zone} is at "
+            f"{offset_words(local)} then; fix one of them"
         )
     return local
 

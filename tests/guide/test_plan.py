@@ -142,7 +142,8 @@ def test_procedure_times_keep_their_zone(
 BAD_TIMES = [
     ("2026-11-25T09:00", None, "no time zone"),
     ("tomorrow", None, "bad procedure time"),
-    ("2026-11-25T09:00-04:00", "America/New_York", "offset"),
+    ("2026-11-25T09:00-04:00", "America/New_York",
+     "has offset -04:00, but America/New_York is at -05:00 then"),
     ("2026-03-08T02:30", "America/New_York", "does not exist"),
     ("2026-11-25T09:00", "Mars/Olympus", "unknown time zone"),
 ]
