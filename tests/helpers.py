@@ -192,6 +192,18 @@ def axe_violations(page: Any, tags: Sequence[str] = WCAG_TAGS) -> list[dict[str,
     return violations
 
 
+def fonts_load(page: Any, font: str) -> bool:
+    """Whether the page can load ``font`` (CSS shorthand) now: its file is served and allowed.
+
+    Asked explicitly, because the load event does not wait for web fonts, and a font the
+    page has not yet drawn with may still be on its way.
+    """
+    faces: int = page.evaluate(
+        "async (font) => { try { return (await document.fonts.load(font)).length; }"
+        " catch (error) { return 0; } }", font)
+    return faces > 0 and bool(page.evaluate("(font) => document.fonts.check(font)", font))
+
+
 # --------------------------------------------------------------------------- live server
 
 

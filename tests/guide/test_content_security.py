@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from caresheet.web.headers import CONTENT_SECURITY_POLICY
-from helpers import LiveServer
+from helpers import LiveServer, fonts_load
 
 Issue = Callable[..., dict[str, Any]]
 
@@ -55,13 +55,8 @@ def test_the_policy_breaks_no_page(
     for path in paths:
         page.goto(server.url + path)
         page.wait_for_load_state("load")
-        # The stylesheet applied and its web font loaded: the page is not unstyled.
-        loaded = page.evaluate("""async () => {
-            await document.fonts.ready;
-            return [...document.fonts].some(
-                face => face.family.includes('Atkinson') && face.status === 'loaded');
-        }""")
-        assert loaded, path
+        # The stylesheet applied and its web font loads: the page is not unstyled.
+        assert fonts_load(page, '16px "Atkinson Hyperlegible"'), path
     assert refused == []
 
 
