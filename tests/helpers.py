@@ -192,6 +192,19 @@ def axe_violations(page: Any, tags: Sequence[str] = WCAG_TAGS) -> list[dict[str,
     return violations
 
 
+def sideways_overflow(page: Any) -> int:
+    """How many CSS px the page is wider than its viewport, once it and its fonts have loaded.
+
+    A click that navigates returns when the next page starts loading, and the load event does
+    not wait for web fonts, whose widths differ from the fallback's: measure only after both.
+    """
+    page.wait_for_load_state("load")
+    overflow: int = page.evaluate(
+        "async () => { await document.fonts.ready;"
+        " const root = document.documentElement; return root.scrollWidth - root.clientWidth; }")
+    return overflow
+
+
 def fonts_load(page: Any, font: str) -> bool:
     """Whether the page can load ``font`` (CSS shorthand) now: its file is served and allowed.
 

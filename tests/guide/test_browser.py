@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from helpers import LiveServer, axe_violations
+from helpers import LiveServer, axe_violations, sideways_overflow
 
 Issue = Callable[..., dict[str, Any]]
 STAGES = [  # the P586 check, stage by stage, ending urgent (a very bad headache)
@@ -38,11 +38,8 @@ def answer(page: Any, stage: dict[str, str]) -> None:
 
 
 def no_sideways_scroll(page: Any) -> None:
-    # A click that submits or follows a link returns once the new page starts loading; until
-    # it has loaded, the document may have no root element yet.
-    page.wait_for_load_state("load")
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
+    overflow = sideways_overflow(page)
+    assert overflow <= 0, f"{page.url} is {overflow}px too wide"
 
 
 def test_a_whole_visit(visit: tuple[LiveServer, str], page: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from helpers import LiveServer, axe_violations, fonts_load
+from helpers import LiveServer, axe_violations, fonts_load, sideways_overflow
 
 EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
 
@@ -89,10 +89,7 @@ def test_320_px_wide_has_no_horizontal_scroll(
 ) -> None:
     page = make_page(width=320, height=640)
     page.goto(server.url + path)
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
+    assert sideways_overflow(page) <= 0
     assert EMERGENCY_LINE in page.content() or "Llame al 911" in page.content()
 
 
@@ -102,10 +99,7 @@ def test_200_percent_zoom_keeps_the_box_usable(
     # A 1280 px window at 200 % zoom lays out like 640 CSS px with two device pixels per px.
     page = make_page(width=640, height=450, device_scale_factor=2)
     page.goto(server.url + "/search?q=spinal+tap")
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
+    assert sideways_overflow(page) <= 0
     box = page.get_by_label("Search by care sheet code or words").bounding_box()
     button = page.get_by_role("button", name="Search").bounding_box()
     assert box is not None and box["height"] >= 44
