@@ -145,7 +145,7 @@ def search_page(
     """Results for a query; a sheet code goes straight to the sheet."""
     language = page_language(request)
     only = supported_language(lang)
-    elsewhere = False
+    only_elsewhere: str | None = None
     with store.session(write=False) as session:
         results = search_core.search(session, q, language=only)
         if only is not None and results.query and not results.hits:
@@ -153,7 +153,9 @@ def search_page(
             # search with nothing in that language shows what other languages have, said so.
             wider = search_core.search(session, q)
             if wider.hits:
-                results, elsewhere = wider, True
+                results = wider
+                only_elsewhere = words_for(language).only_elsewhere % {
+                    "language": language_name(only, language), "query": results.query}
     if results.jump is not None:
         return RedirectResponse(_sheet_href(results.jump.code, results.jump.language), 303)
     hits = [
@@ -167,11 +169,7 @@ def search_page(
         hits=hits,
         suggestion=results.suggestion,
         corrected=results.corrected,
-        only_elsewhere=(
-            words_for(language).only_elsewhere
-            % {"language": language_name(only, language), "query": results.query}
-            if elsewhere and only is not None else None
-        ),
+        only_elsewhere=only_elsewhere,
         suggestion_href=_search_href(results.suggestion, only),
         draft=any(hit.status != "published" for hit in results.hits),
     )
