@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from caresheet.authoring import iter_sheet_files, read_file
+from caresheet.authoring.parse import iter_sheet_files, read_file
 from caresheet.library import LIBRARY_DIR
+from caresheet.model.sheet import Sheet
 from caresheet.render.html import render_print, sheet_page
 from caresheet.render.pdf import html_to_pdf
-from caresheet.sheet import Sheet
 
 TARGET_SECONDS = 0.5
 CHROMIUM = "/usr/bin/chromium"

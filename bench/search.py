@@ -35,9 +35,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from caresheet import authoring, search
+from caresheet import search
+from caresheet.authoring import parse
 from caresheet.library import LIBRARY_DIR
-from caresheet.sheet import (
+from caresheet.model.sheet import (
     ClinicalCode,
     Group,
     Paragraph,
@@ -48,7 +49,7 @@ from caresheet.sheet import (
     Step,
     StepList,
 )
-from caresheet.store import search_index
+from caresheet.search import index as search_index
 from caresheet.store.db import Store
 
 SEED = 586
@@ -78,7 +79,7 @@ def library_sentences() -> list[str]:
     """Every patient-facing sentence of the shipped English sheets."""
     found: list[str] = []
     for path in sorted(LIBRARY_DIR.glob("*.en.md")):
-        sheet = authoring.read_file(path).sheet
+        sheet = parse.read_file(path).sheet
         found += [t for p, t in sheet.texts() if p != ("title",) and "{{" not in t]
     return found
 

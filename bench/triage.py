@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 
-from caresheet.authoring import read_file
-from caresheet.sheet import Sheet
-from caresheet.triage import triage
+from caresheet.authoring.parse import read_file
+from caresheet.care.triage import triage
+from caresheet.model.sheet import Sheet
 
 P586 = Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library" / "P586.en.md"
 

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 
 from asgi_client import AppClient
+from caresheet import sheets
 from caresheet.library import LIBRARY_DIR
-from caresheet.store import sheets
 from caresheet.store.db import Store
 from caresheet.web.app import create_app
 from helpers import (

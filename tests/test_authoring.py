@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from caresheet.authoring import Parsed, iter_sheet_files, parse, read_file, write
-from caresheet.condition import parse_condition
+from caresheet.authoring.parse import Parsed, iter_sheet_files, parse, read_file, write
 from caresheet.errors import SheetFormatError
+from caresheet.model.condition import parse_condition
+from caresheet.model.sheet import Sheet
 from caresheet.quality import lint
-from caresheet.sheet import Sheet
 from doc_examples import fenced
 
 P586 = Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library" / "P586.en.md"

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caresheet.condition import (
+from caresheet.errors import BadElapsedError, ConditionError
+from caresheet.model.condition import (
     And,
     Compare,
     Facts,
@@ -20,7 +21,6 @@ from caresheet.condition import (
     parse_condition,
     parse_duration_hours,
 )
-from caresheet.errors import BadElapsedError, ConditionError
 
 A, B, C = Finding("a"), Finding("b"), Finding("c")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from caresheet.authoring import Parsed, parse, read_file
+from caresheet.authoring.parse import Parsed, parse, read_file
 from caresheet.errors import BadInputError
 from caresheet.quality import Problem, lint, lint_files, lint_paths, readability_parts
 from caresheet.quality.language import action_problem, grade, jargon, jargon_in, long_sentences

@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caresheet.authoring import read_file
-from caresheet.sheet import Sheet, Tier
-from caresheet.triage import Disposition, triage
+from caresheet.authoring.parse import read_file
+from caresheet.care.triage import Disposition, triage
+from caresheet.model.sheet import Sheet, Tier
 
 P586: Sheet = read_file(
     Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library" / "P586.en.md"

@@ -14,14 +14,14 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from caresheet import personalize
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.i18n import fallback_notice, normalize
+from caresheet.model import personalize
+from caresheet.model.sheet import Sheet
 from caresheet.render import fhir
 from caresheet.render.html import SheetLinks, render_print, sheet_page
 from caresheet.render.pdf import html_to_pdf
 from caresheet.render.text import render_sms, render_text
-from caresheet.sheet import Sheet
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import StoredSheet
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from caresheet.authoring import parse, read_file
+from caresheet.authoring.parse import parse, read_file
 from caresheet.library import LIBRARY_DIR
 from helpers import caresheet_command
 

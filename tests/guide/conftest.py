@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from caresheet.authoring import read_file
-from caresheet.sheet import Sheet
+from caresheet.authoring.parse import read_file
+from caresheet.model.sheet import Sheet
+from caresheet.sheets import import_paths
 from caresheet.store.db import Store
-from caresheet.store.sheets import import_paths
 from helpers import LiveServer
 from team.staff import Clinicians
 

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from caresheet import handouts
+from caresheet import guide
+from caresheet.care.teachback import grade, quiz
 from caresheet.errors import BadInputError, BadParamError, NotFoundError
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
 from caresheet.store import handouts as rows
 from caresheet.store.db import Store
-from caresheet.teachback import grade, quiz
 
 NY = ZoneInfo("America/New_York")
 PROCEDURE = dt.datetime(2026, 11, 25, 9, 0, tzinfo=NY)
@@ -21,12 +21,12 @@ NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
 PARAMS = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
 
 
-def issue(store: Store, **kwargs: object) -> handouts.Issued:
+def issue(store: Store, **kwargs: object) -> guide.Issued:
     options: dict[str, object] = {
         "code": "P586", "language": "en", "params": PARAMS, "procedure_time": PROCEDURE,
         "now": NOW, **kwargs}
     with store.session() as session:
-        return handouts.issue(session, **options)  # type: ignore[arg-type]
+        return guide.issue(session, **options)  # type: ignore[arg-type]
 
 
 def test_only_the_token_hash_is_stored(store: Store) -> None:
@@ -35,7 +35,7 @@ def test_only_the_token_hash_is_stored(store: Store) -> None:
     with store.engine.connect() as connection:
         row = connection.execute(sa.text("SELECT * FROM handouts")).mappings().one()
     assert issued.token not in str(dict(row))
-    assert row["token_hash"] == handouts.hash_token(issued.token)
+    assert row["token_hash"] == guide.hash_token(issued.token)
     assert issued.handout.display_name == "Sam"
     assert issued.handout.version == 1
     assert issued.handout.expires_at == NOW + dt.timedelta(days=30)
@@ -44,8 +44,8 @@ def test_only_the_token_hash_is_stored(store: Store) -> None:
 def test_open_gives_back_the_zone_and_params(store: Store) -> None:
     issued = issue(store)
     with store.session(write=False) as session:
-        handout = handouts.open_link(session, issued.token, NOW)
-        sheet = handouts.pinned_sheet(session, handout)
+        handout = guide.open_link(session, issued.token, NOW)
+        sheet = guide.pinned_sheet(session, handout)
     assert handout.procedure_time == PROCEDURE
     assert handout.procedure_time.tzinfo == NY
     assert handout.params == PARAMS
@@ -60,22 +60,22 @@ def test_a_link_expires(store: Store, when: dt.datetime, error: str | None) -> N
     issued = issue(store)
     with store.session(write=False) as session:
         if error is None:
-            handouts.open_link(session, issued.token, when)
+            guide.open_link(session, issued.token, when)
             return
-        with pytest.raises(handouts.HandoutGoneError, match=error):
-            handouts.open_link(session, issued.token, when)
+        with pytest.raises(guide.HandoutGoneError, match=error):
+            guide.open_link(session, issued.token, when)
 
 
 def test_a_revoked_link_is_gone_and_an_unknown_one_not_found(store: Store) -> None:
     issued = issue(store)
     with store.session() as session:
-        handouts.revoke(session, issued.token, NOW)
+        guide.revoke(session, issued.token, NOW)
     with store.session(write=False) as session:
-        with pytest.raises(handouts.HandoutGoneError, match="revoked"):
-            handouts.open_link(session, issued.token, NOW)
+        with pytest.raises(guide.HandoutGoneError, match="revoked"):
+            guide.open_link(session, issued.token, NOW)
         with pytest.raises(NotFoundError) as unknown:
-            handouts.open_link(session, handouts.new_token(), NOW)
-    assert not isinstance(unknown.value, handouts.HandoutGoneError)
+            guide.open_link(session, guide.new_token(), NOW)
+    assert not isinstance(unknown.value, guide.HandoutGoneError)
 
 
 @pytest.mark.parametrize(("options", "error"), [
@@ -94,21 +94,21 @@ def test_bad_issues_save_nothing(store: Store, options: dict[str, object], error
 
 @pytest.mark.parametrize(("text", "days"), [(None, 30), ("7d", 7), ("36h", 1.5)])
 def test_expiry_text(text: str | None, days: float) -> None:
-    assert handouts.parse_expiry(text) == dt.timedelta(days=days)
+    assert guide.parse_expiry(text) == dt.timedelta(days=days)
 
 
 @pytest.mark.parametrize("text", ["0h", "400d", "soon"])
 def test_bad_expiry(text: str) -> None:
     with pytest.raises(BadInputError):
-        handouts.parse_expiry(text)
+        guide.parse_expiry(text)
 
 
 def test_a_check_in_is_saved_with_its_disposition(store: Store) -> None:
     issued = issue(store)
     with store.session(write=False) as session:
-        sheet = handouts.pinned_sheet(session, issued.handout)
+        sheet = guide.pinned_sheet(session, issued.handout)
     later = PROCEDURE + dt.timedelta(hours=50)
-    outcome = handouts.check_in(store, issued.handout, sheet, {"headache": "Yes"}, later)
+    outcome = guide.check_in(store, issued.handout, sheet, {"headache": "Yes"}, later)
     assert outcome.disposition.tier is Tier.CONTACT
     assert outcome.checkin is not None
     with store.session(write=False) as session:
@@ -123,9 +123,9 @@ def test_a_check_in_is_saved_with_its_disposition(store: Store) -> None:
 def test_bad_answers_are_refused_before_saving(store: Store) -> None:
     issued = issue(store)
     with store.session(write=False) as session:
-        sheet = handouts.pinned_sheet(session, issued.handout)
+        sheet = guide.pinned_sheet(session, issued.handout)
     with pytest.raises(BadInputError):
-        handouts.check_in(store, issued.handout, sheet, {"headache": "maybe"}, NOW)
+        guide.check_in(store, issued.handout, sheet, {"headache": "maybe"}, NOW)
     with store.session(write=False) as session:
         assert rows.checkins(session, issued.handout.id) == []
 
@@ -133,10 +133,10 @@ def test_bad_answers_are_refused_before_saving(store: Store) -> None:
 def test_a_failed_save_still_gives_the_result(store: Store) -> None:
     issued = issue(store)
     with store.session(write=False) as session:
-        sheet = handouts.pinned_sheet(session, issued.handout)
+        sheet = guide.pinned_sheet(session, issued.handout)
     with store.session() as session:
         session.execute(sa.text("DROP TABLE checkins"))
-    outcome = handouts.check_in(store, issued.handout, sheet, {"passed_out": "yes"}, NOW)
+    outcome = guide.check_in(store, issued.handout, sheet, {"passed_out": "yes"}, NOW)
     assert outcome.checkin is None
     assert outcome.disposition.tier is Tier.EMERGENCY
 
@@ -144,11 +144,11 @@ def test_a_failed_save_still_gives_the_result(store: Store) -> None:
 def test_teach_back_results_are_saved_per_question(store: Store) -> None:
     issued = issue(store)
     with store.session(write=False) as session:
-        sheet = handouts.pinned_sheet(session, issued.handout)
+        sheet = guide.pinned_sheet(session, issued.handout)
     questions = quiz(sheet, PARAMS, seed=issued.handout.id)
     results = grade(questions, {"rule-passed_out": "self_care", "rule-fever_stiff_neck": "urgent"})
     with store.session() as session:
-        handouts.save_teachback(session, issued.handout, questions, results, NOW)
+        guide.save_teachback(session, issued.handout, questions, results, NOW)
     with store.session(write=False) as session:
         saved = rows.teachback_results(session, issued.handout.id)
     assert len(saved) == len(questions)
@@ -158,18 +158,18 @@ def test_teach_back_results_are_saved_per_question(store: Store) -> None:
 
 
 def test_the_care_team_hears_of_urgent_check_ins_and_missed_warning_signs(store: Store) -> None:
-    from caresheet import escalations
+    from caresheet.team import escalations
 
     issued = issue(store)
     with store.session(write=False) as session:
-        sheet = handouts.pinned_sheet(session, issued.handout)
-    calm = handouts.check_in(store, issued.handout, sheet, {"headache": "no"}, NOW)
-    urgent = handouts.check_in(store, issued.handout, sheet, {"numb_or_weak": "yes"}, NOW)
+        sheet = guide.pinned_sheet(session, issued.handout)
+    calm = guide.check_in(store, issued.handout, sheet, {"headache": "no"}, NOW)
+    urgent = guide.check_in(store, issued.handout, sheet, {"numb_or_weak": "yes"}, NOW)
     assert calm.checkin is not None and urgent.checkin is not None
     questions = quiz(sheet, PARAMS, seed=issued.handout.id)
     results = grade(questions, {"rule-passed_out": "contact"})
     with store.session() as session:
-        handouts.save_teachback(session, issued.handout, questions, results, NOW)
+        guide.save_teachback(session, issued.handout, questions, results, NOW)
     with store.session(write=False) as session:
         opened = escalations.for_handout(session, issued.handout.id)
     sources = sorted(e.source for e in opened)

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from caresheet.loading import load_paths
-from caresheet.plan import timeline
-from caresheet.reminders import calendar
-from caresheet.sheet import Sheet, Tier
-from caresheet.symptom_check import ask_tier, next_questions
-from caresheet.teachback import QuestionKind, grade, quiz
-from caresheet.triage import triage
+from caresheet.authoring.batch import load_paths
+from caresheet.care.reminders import calendar
+from caresheet.care.symptom_check import ask_tier, next_questions
+from caresheet.care.teachback import QuestionKind, grade, quiz
+from caresheet.care.timeline import timeline
+from caresheet.care.triage import triage
+from caresheet.model.sheet import Sheet, Tier
 
 from .conftest import LIBRARY
 

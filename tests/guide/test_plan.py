@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from caresheet.care.timeline import EventKind, parse_procedure_time, timeline, zone_name
+from caresheet.care.triage import triage
 from caresheet.errors import BadInputError
-from caresheet.plan import EventKind, parse_procedure_time, timeline, zone_name
-from caresheet.sheet import Sheet, Tier
-from caresheet.triage import triage
+from caresheet.model.sheet import Sheet, Tier
 
 NY = ZoneInfo("America/New_York")
 # Wednesday 25 November 2026, 9:00 a.m. in New York.

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from caresheet.plan import timeline
-from caresheet.reminders import calendar
-from caresheet.sheet import Sheet
+from caresheet.care.reminders import calendar
+from caresheet.care.timeline import timeline
+from caresheet.model.sheet import Sheet
 
 NY = ZoneInfo("America/New_York")
 PROCEDURE = dt.datetime(2026, 10, 31, 9, 0, tzinfo=NY)

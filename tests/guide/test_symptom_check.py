@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from caresheet.sheet import Sheet
-from caresheet.symptom_check import next_questions, stops_now
+from caresheet.care.symptom_check import next_questions, stops_now
+from caresheet.model.sheet import Sheet
 
 URGENT_STAGE = ["fever", "severe_headache", "site_drainage", "numb_or_weak"]
 
@@ -35,7 +35,7 @@ def test_a_911_answer_stops_the_check(p586: Sheet, answer: str, stops: bool) -> 
 
 
 def test_a_question_that_opens_a_911_follow_up_is_asked_first() -> None:
-    from caresheet.authoring import read_file
+    from caresheet.authoring.parse import read_file
 
     from .conftest import LIBRARY
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from caresheet.sheet import Sheet, Tier
-from caresheet.teachback import QuestionKind, grade, quiz
+from caresheet.care.teachback import QuestionKind, grade, quiz
+from caresheet.model.sheet import Sheet, Tier
 
 PARAMS = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
 

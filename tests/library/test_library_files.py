@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from caresheet.authoring import Parsed, read_file, translation_source
+from caresheet.authoring.parse import Parsed, read_file, translation_source
 from caresheet.codes import BY_NAME
+from caresheet.model.sheet import Sheet, Status, Tier
 from caresheet.quality import language, lint_files
 from caresheet.quality.checks import readability_parts
 from caresheet.render.html import sheet_page
 from caresheet.render.pdf import render_pdf
-from caresheet.sheet import Sheet, Status, Tier
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
 from helpers import caresheet_command, require

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from caresheet.authoring import read_file
-from caresheet.condition import Time, parse_duration_hours, time_limits
-from caresheet.sheet import Sheet, Tier
-from caresheet.triage import Disposition, triage
+from caresheet.authoring.parse import read_file
+from caresheet.care.triage import Disposition, triage
+from caresheet.model.condition import Time, parse_duration_hours, time_limits
+from caresheet.model.sheet import Sheet, Tier
 
 LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
 CASE_DIR = Path(__file__).parent / "cases"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from caresheet.authoring import iter_sheet_files, read_file
-from caresheet.sheet import Sheet
+from caresheet.authoring.parse import iter_sheet_files, read_file
+from caresheet.model.sheet import Sheet
 
 LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
@@ -69,7 +69,7 @@ def xss_sheet() -> Sheet:
 
 
 def read_file_text(text: str) -> Sheet:
-    from caresheet.authoring import parse
+    from caresheet.authoring.parse import parse
 
     return parse(text, "xss.md").sheet
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from caresheet.model.sheet import Sheet, Tier
 from caresheet.render.common import call_for_help, sheet_view, what_is_normal
-from caresheet.sheet import Sheet, Tier
 
 
 def test_tiers_come_highest_first_with_headings_from_wording(p586: Sheet) -> None:

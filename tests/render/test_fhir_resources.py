@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
+from caresheet.model.sheet import Sheet
 from caresheet.render import fhir
 from caresheet.render.html import render_print, sheet_page
-from caresheet.sheet import Sheet
 from render.fhir_check import validate
 
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}

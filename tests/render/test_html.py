@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 
 from caresheet.i18n import fallback_notice
+from caresheet.model.sheet import Sheet
 from caresheet.render.html import render_page, render_print, sheet_links, sheet_page
-from caresheet.sheet import Sheet
 from caresheet.web.deps import chrome_for
 
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}

@@ -7,16 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from caresheet.care.teachback import quiz
+from caresheet.care.timeline import clock_words, timeline, when_words
 from caresheet.i18n import fallback_notice, gettext_for, language_name, normalize
-from caresheet.plan import clock_words, timeline, when_words
+from caresheet.model.sheet import Sheet, Tier
+from caresheet.model.wording import action_for, wording_for
 from caresheet.render.html import css_string
 from caresheet.search import _also_called
-from caresheet.sheet import Sheet, Tier
-from caresheet.teachback import quiz
 from caresheet.web.deps import chrome_for
 from caresheet.web.guide import elapsed_words
 from caresheet.web.public import words_for
-from caresheet.wording import action_for, wording_for
 
 from .conftest import FILLED
 

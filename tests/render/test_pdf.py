@@ -11,9 +11,9 @@ from threading import Thread
 
 import pytest
 
+from caresheet.model.sheet import Sheet
 from caresheet.render.html import sheet_page
 from caresheet.render.pdf import html_to_pdf, local_only_fetcher, render_pdf
-from caresheet.sheet import Sheet
 from helpers import require
 
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from caresheet.errors import BadParamError
-from caresheet.personalize import check, parse_assignments
-from caresheet.sheet import Sheet
+from caresheet.model.personalize import check, parse_assignments
+from caresheet.model.sheet import Sheet
 
 GOOD = [
     ({"lie_flat_hours": "2"}, {"lie_flat_hours": "2"}),

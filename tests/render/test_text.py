@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from caresheet.model.sheet import Sheet, Tier
 from caresheet.render.common import call_for_help
 from caresheet.render.text import SMS_LIMIT, WIDTH, render_sms, render_text
-from caresheet.sheet import Sheet, Tier
 
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
 LINK = "https://caresheet.example.org/sheets/P586?lie_flat_hours=2&clinic_phone=555-0100"

@@ -7,10 +7,10 @@ import pytest
 from caresheet import search
 from caresheet.errors import SheetFormatError
 from caresheet.search.analysis import fold, stem_en, stem_es, terms
+from caresheet.search.match import fts5_expression, tsquery_expression
 from caresheet.search.snippets import mark
 from caresheet.search.typos import TermDictionary, edit_distance, max_edits
 from caresheet.search.vocabulary import VOCABULARY_PATH, find_phrases, parse_vocabulary
-from caresheet.store.search_match import fts5_expression, tsquery_expression
 
 
 @pytest.mark.parametrize(

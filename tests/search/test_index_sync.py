@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from caresheet import search
+from caresheet import search, sheets
 from caresheet.errors import BadInputError
 from caresheet.library import LIBRARY_DIR
-from caresheet.store import search_index, search_match, sheets
+from caresheet.search import index as search_index
+from caresheet.search import match as search_match
 from caresheet.store.db import Store
 
 P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,12 +11,12 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
-from caresheet.authoring import read_file
+from caresheet.authoring.batch import SheetFilesError
+from caresheet.authoring.parse import read_file
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.library import LIBRARY_DIR
-from caresheet.loading import SheetFilesError
-from caresheet.sheet import Status
-from caresheet.store import sheets
+from caresheet.model.sheet import Status
+from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import MIGRATIONS_DIR, Store, StoreUnavailableError
 from caresheet.store.tables import SheetVersion
 
@@ -46,9 +44,9 @@ def row_count(store: Store) -> int:
         return session.scalar(select(func.count()).select_from(SheetVersion)) or 0
 
 
-def import_(store: Store, *paths: Path) -> list[sheets.ImportOutcome]:
+def import_(store: Store, *paths: Path) -> list[stored_sheets.ImportOutcome]:
     with store.session() as session:
-        return sheets.import_paths(session, list(paths))
+        return stored_sheets.import_paths(session, list(paths))
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -109,7 +107,7 @@ def test_a_database_other_than_sqlite_or_postgresql_is_refused() -> None:
 
 def test_a_failed_session_saves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.session() as session:
-        sheets.import_paths(session, [P586_EN])
+        stored_sheets.import_paths(session, [P586_EN])
         raise RuntimeError("boom")
     assert row_count(store) == 0
 
@@ -123,8 +121,8 @@ def test_import_then_get_gives_back_the_same_sheet(store: Store) -> None:
         ("P586", "en", 1, "created")
     ]
     with store.session(write=False) as session:
-        stored = sheets.get(session, "P586")
-        by_id = sheets.get_by_id(session, stored.id)
+        stored = stored_sheets.get(session, "P586")
+        by_id = stored_sheets.get_by_id(session, stored.id)
     assert stored.sheet == read_file(P586_EN).sheet
     assert stored.sheet.model_dump() == read_file(P586_EN).sheet.model_dump()
     assert stored.source_text == P586_EN.read_text(encoding="utf-8")
@@ -136,13 +134,13 @@ def test_import_then_get_gives_back_the_same_sheet(store: Store) -> None:
 def test_importing_the_same_file_twice_changes_nothing(store: Store) -> None:
     import_(store, P586_EN)
     with store.session(write=False) as session:
-        before = sheets.get(session, "P586")
+        before = stored_sheets.get(session, "P586")
     again = import_(store, P586_EN, P586_EN)  # the same file twice in one call, too
     assert [o.action for o in again] == ["unchanged"]
     assert row_count(store) == 1
     with store.session(write=False) as session:
-        assert [s.version for s in sheets.versions(session, "P586")] == [1]
-        assert sheets.get(session, "P586").imported_at == before.imported_at
+        assert [s.version for s in stored_sheets.versions(session, "P586")] == [1]
+        assert stored_sheets.get(session, "P586").imported_at == before.imported_at
 
 
 def test_a_changed_sheet_adds_a_version_and_the_old_one_stays_readable(
@@ -153,9 +151,9 @@ def test_a_changed_sheet_adds_a_version_and_the_old_one_stays_readable(
     outcome = import_(store, p586)
     assert [(o.version, o.action) for o in outcome] == [(2, "new_version")]
     with store.session(write=False) as session:
-        old = sheets.get(session, "P586", version=1)
-        new = sheets.get(session, "P586", version=2)
-        now = sheets.current(session, "P586")
+        old = stored_sheets.get(session, "P586", version=1)
+        new = stored_sheets.get(session, "P586", version=2)
+        now = stored_sheets.current(session, "P586")
     assert old.sheet.rule("passed_out").text == "You passed out."
     assert new.sheet.rule("passed_out").text == "You passed out or fainted."
     assert new.sheet.version == 2 and old.sheet.version == 1
@@ -178,7 +176,7 @@ def test_a_new_version_is_the_file_version_when_that_is_higher(store: Store, p58
     edit(p586, "text: You passed out.", "text: You fainted.")
     assert [o.version for o in import_(store, p586)] == [5]
     with store.session(write=False) as session:
-        assert [s.version for s in sheets.versions(session, "P586")] == [1, 5]
+        assert [s.version for s in stored_sheets.versions(session, "P586")] == [1, 5]
 
 
 def test_a_malformed_file_saves_nothing_from_the_whole_call(store: Store, tmp_path: Path) -> None:
@@ -213,45 +211,45 @@ def test_current_prefers_the_latest_published_then_the_latest_not_retired(
     edit(p586, "text: You passed out.", "text: You fainted.")
     import_(store, p586)
     with store.session() as session:
-        assert sheets.current(session, "P586").version == 2  # all draft: the latest
-        published = sheets.set_status(
+        assert stored_sheets.current(session, "P586").version == 2  # all draft: the latest
+        published = stored_sheets.set_status(
             session, "P586", "en", 1, "published", reviewer="R. Nurse",
             reviewed_on=dt.date(2026, 1, 2),
         )
         assert published.sheet.status is Status.PUBLISHED
         assert published.sheet.reviewer == "R. Nurse"
-        assert sheets.current(session, "P586").version == 1  # a draft never hides it
-        sheets.set_status(session, "P586", "en", 1, Status.RETIRED)
-        assert sheets.current(session, "P586").version == 2
-        sheets.set_status(session, "P586", "en", 2, Status.RETIRED)
+        assert stored_sheets.current(session, "P586").version == 1  # a draft never hides it
+        stored_sheets.set_status(session, "P586", "en", 1, Status.RETIRED)
+        assert stored_sheets.current(session, "P586").version == 2
+        stored_sheets.set_status(session, "P586", "en", 2, Status.RETIRED)
         with pytest.raises(NotFoundError, match="retired"):
-            sheets.current(session, "P586")
-        assert sheets.list_current(session) == []
+            stored_sheets.current(session, "P586")
+        assert stored_sheets.list_current(session) == []
         # Retired versions stay readable by number (a handout may pin one).
-        assert sheets.get(session, "P586", version=1).status is Status.RETIRED
+        assert stored_sheets.get(session, "P586", version=1).status is Status.RETIRED
 
 
 def test_status_survives_a_reimport_of_the_same_file(store: Store) -> None:
     import_(store, P586_EN)
     with store.session() as session:
-        sheets.set_status(session, "P586", "en", 1, "published")
+        stored_sheets.set_status(session, "P586", "en", 1, "published")
     assert [o.action for o in import_(store, P586_EN)] == ["unchanged"]
     with store.session(write=False) as session:
-        assert sheets.current(session, "P586").status is Status.PUBLISHED
+        assert stored_sheets.current(session, "P586").status is Status.PUBLISHED
 
 
 def test_bad_status_and_unknown_versions_are_clear_errors(store: Store) -> None:
     import_(store, P586_EN)
     with store.session() as session:
         with pytest.raises(BadInputError, match="draft, reviewed, published, retired"):
-            sheets.set_status(session, "P586", "en", 1, "approved")
+            stored_sheets.set_status(session, "P586", "en", 1, "approved")
         with pytest.raises(NotFoundError, match="no version 9; versions: 1"):
-            sheets.set_status(session, "P586", "en", 9, "published")
+            stored_sheets.set_status(session, "P586", "en", 9, "published")
         with pytest.raises(NotFoundError, match="no care sheet with code P999"):
-            sheets.get(session, "P999")
+            stored_sheets.get(session, "P999")
         with pytest.raises(NotFoundError, match="languages: en"):
-            sheets.current(session, "P586", "fr")
-        assert sheets.get(session, "p586").code == "P586"  # codes are not case-sensitive
+            stored_sheets.current(session, "P586", "fr")
+        assert stored_sheets.get(session, "p586").code == "P586"  # codes are not case-sensitive
 
 
 def test_list_current_gives_one_version_per_sheet_and_language(store: Store, p586: Path) -> None:
@@ -259,8 +257,8 @@ def test_list_current_gives_one_version_per_sheet_and_language(store: Store, p58
     edit(p586, "text: You passed out.", "text: You fainted.")
     import_(store, p586)
     with store.session(write=False) as session:
-        everything = sheets.list_current(session)
-        spanish = sheets.list_current(session, "es")
+        everything = stored_sheets.list_current(session)
+        spanish = stored_sheets.list_current(session, "es")
     assert [(s.code, s.language, s.version) for s in everything] == [
         ("P586", "en", 2), ("P586", "es", 1)
     ]
@@ -274,8 +272,8 @@ def test_a_translation_imports_with_its_base_in_the_same_call(store: Store) -> N
     outcomes = import_(store, P586_ES, P586_EN)  # order given does not matter
     assert [(o.language, o.action) for o in outcomes] == [("en", "created"), ("es", "created")]
     with store.session(write=False) as session:
-        spanish = sheets.get(session, "P586", "es")
-        english = sheets.get(session, "P586", "en")
+        spanish = stored_sheets.get(session, "P586", "es")
+        english = stored_sheets.get(session, "P586", "en")
     assert spanish.sheet == read_file(P586_ES, base=read_file(P586_EN).sheet).sheet
     assert spanish.sheet.translation_of == "en"
     # The logic is the base's: same findings and conditions, other words.
@@ -307,35 +305,6 @@ def test_two_files_for_one_sheet_and_language_are_refused(store: Store, p586: Pa
     assert row_count(store) == 0
 
 
-# ---------------------------------------------------------------- the search hook
-
-
-def test_search_sync_runs_in_the_same_transaction_after_each_change(
-    store: Store, p586: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Search's module is replaced by a recorder here: the hook point is the store's contract."""
-    calls: list[tuple[str, int, str, int]] = []
-
-    def sync(session: object, stored: sheets.StoredSheet) -> None:
-        assert session is not None
-        calls.append((stored.code, stored.version, stored.status.value, row_count_in(session)))
-
-    def row_count_in(session: object) -> int:
-        from sqlalchemy.orm import Session
-
-        assert isinstance(session, Session)
-        return session.scalar(select(func.count()).select_from(SheetVersion)) or 0
-
-    recorder = types.ModuleType("caresheet.store.search_index")
-    recorder.sync = sync  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "caresheet.store.search_index", recorder)
-    import_(store, p586)
-    import_(store, p586)  # unchanged: no call
-    with store.session() as session:
-        sheets.set_status(session, "P586", "en", 1, "published")
-    assert calls == [("P586", 1, "draft", 1), ("P586", 1, "published", 1)]
-
-
 def test_a_connection_lost_mid_session_is_one_clear_error(postgres_url: str) -> None:
     store = Store.open(postgres_url)
     with pytest.raises(StoreUnavailableError) as raised, store.session() as session:
@@ -358,8 +327,8 @@ def test_a_changed_condition_reaches_the_stored_translation(store: Store, p586: 
         ("en", 2, "new_version"), ("es", 2, "new_version")
     ]
     with store.session(write=False) as session:
-        spanish = sheets.current(session, "P586", "es").sheet
-        old_spanish = sheets.get(session, "P586", "es", version=1).sheet
+        spanish = stored_sheets.current(session, "P586", "es").sheet
+        old_spanish = stored_sheets.get(session, "P586", "es", version=1).sheet
     assert spanish.rule("lasting_headache_or_sore_back").when.endswith("after 3d")
     assert old_spanish.rule("lasting_headache_or_sore_back").when.endswith("after 2d")
     assert spanish.rule("passed_out").text == old_spanish.rule("passed_out").text  # words kept

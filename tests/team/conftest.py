@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from caresheet import accounts
-from caresheet.accounts import Role, User
 from caresheet.store.db import Store
+from caresheet.team import accounts
+from caresheet.team.accounts import Role, User
 
 NOW = dt.datetime(2025, 1, 15, 9, 0, tzinfo=dt.UTC)  # in the past: queued mail is due
 PASSWORD = "correct horse battery staple"

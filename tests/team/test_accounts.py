@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from caresheet import accounts
-from caresheet.accounts import Role
 from caresheet.errors import BadInputError
 from caresheet.store.db import Store
 from caresheet.store.team import StaffSessionRow, UserRow
+from caresheet.team import accounts
+from caresheet.team.accounts import Role
 
 from .conftest import NOW, PASSWORD, add
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from caresheet import notify
+from caresheet.team import notify
 from helpers import LiveServer, axe_violations, caresheet_command, sideways_overflow
 
 from .receivers import SmtpSink, WebhookSink, wait_for

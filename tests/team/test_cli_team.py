@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from caresheet import accounts
 from caresheet.cli import app
 from caresheet.store.db import Store
+from caresheet.team import accounts
 
 from .conftest import NOW
 from .receivers import SmtpSink
@@ -101,8 +101,8 @@ def test_help_has_an_example(command: list[str]) -> None:
 
 
 def test_worker_once_delivers_what_is_due(env: str, tmp_path: Path) -> None:
-    from caresheet import escalations, notify
-    from caresheet.sheet import Tier
+    from caresheet.model.sheet import Tier
+    from caresheet.team import escalations, notify
 
     smtp = SmtpSink().start()
     try:

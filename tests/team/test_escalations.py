@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from caresheet import audit, escalations, handouts, notify
-from caresheet.accounts import Role
+from caresheet import guide, sheets
 from caresheet.errors import BadInputError
-from caresheet.sheet import Tier
-from caresheet.store import sheets
+from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
+from caresheet.team import audit, escalations, notify
+from caresheet.team.accounts import Role
 
 from .conftest import NOW, add
 
@@ -46,16 +46,16 @@ CHECKINS = [
 def test_guide_checkins_open_escalations_from_contact_up(
     store: Store, answers: dict[str, str], hours: int, tier: str, escalated: bool
 ) -> None:
-    """Through the guide's own ``handouts.check_in``, which calls ``escalations.on_checkin``."""
+    """Through the guide's own ``guide.check_in``, which calls ``escalations.on_checkin``."""
     with store.session() as session:
         sheets.import_paths(session, [P586])
-        issued = handouts.issue(
+        issued = guide.issue(
             session, code="P586", language="en", params={"lie_flat_hours": "2"},
             procedure_time=NOW, now=NOW, display_name="Ana",
         )
-        sheet = handouts.pinned_sheet(session, issued.handout)
+        sheet = guide.pinned_sheet(session, issued.handout)
     now = NOW + dt.timedelta(hours=hours)
-    outcome = handouts.check_in(store, issued.handout, sheet, answers, now, ip="192.0.2.9")
+    outcome = guide.check_in(store, issued.handout, sheet, answers, now, ip="192.0.2.9")
     assert outcome.checkin is not None and outcome.disposition.tier.value == tier
     with store.session() as session:
         opened = escalations.for_handout(session, issued.handout.id)
@@ -74,7 +74,7 @@ def test_inbox_order_is_open_first_then_tier_then_newest(store: Store) -> None:
     urgent_old = open_at(store, Tier.URGENT, 2, minutes=0)
     urgent_new = open_at(store, Tier.URGENT, 3, minutes=20)
     emergency = open_at(store, Tier.EMERGENCY, 4, minutes=10)
-    nurse = add(store, "nurse@clinic.example", Role.CLINICIAN)
+    nurse = add(store, "nurse@team_handouts.example", Role.CLINICIAN)
     with store.session() as session:
         escalations.acknowledge(session, emergency, nurse, "192.0.2.1", NOW)
         order = [e.id for e in escalations.inbox(session)]
@@ -91,8 +91,8 @@ def test_the_same_checkin_opens_one_escalation(store: Store) -> None:
 
 def test_acknowledge_and_close_record_who_and_when(store: Store) -> None:
     escalation_id = open_at(store, Tier.URGENT, 1, minutes=0)
-    nurse = add(store, "nurse@clinic.example", Role.CLINICIAN)
-    doctor = add(store, "doc@clinic.example", Role.CLINICIAN)
+    nurse = add(store, "nurse@team_handouts.example", Role.CLINICIAN)
+    doctor = add(store, "doc@team_handouts.example", Role.CLINICIAN)
     acked_at = NOW + dt.timedelta(minutes=3)
     with store.session() as session:
         escalations.acknowledge(session, escalation_id, nurse, "192.0.2.1", acked_at)

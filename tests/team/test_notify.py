@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from caresheet import escalations, notify
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
+from caresheet.team import escalations, notify
 
 from .conftest import NOW
 from .receivers import SmtpSink, WebhookSink

@@ -10,7 +10,7 @@ import pytest
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.routing import Mount
 
-from caresheet.accounts import Role
+from caresheet.team.accounts import Role
 from caresheet.web.app import create_app
 from caresheet.web.security import RoleRequirement
 from helpers import LiveServer

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from caresheet import escalations, notify
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
+from caresheet.team import escalations, notify
 from helpers import LiveServer
 
 from .receivers import SmtpSink

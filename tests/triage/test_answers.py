@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from caresheet.authoring import parse
+from caresheet.authoring.parse import parse
+from caresheet.care.triage import read_answers, triage
 from caresheet.errors import BadAnswerError, UnknownFindingError
-from caresheet.sheet import Tier
-from caresheet.triage import read_answers, triage
+from caresheet.model.sheet import Tier
 from doc_examples import fenced
 
 SHEET = parse(fenced("caresheet")[0]).sheet  # the guide's example: it has a number finding

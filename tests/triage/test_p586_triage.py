@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 import yaml
 
-from caresheet.authoring import read_file
-from caresheet.condition import parse_duration_hours
+from caresheet.authoring.parse import read_file
+from caresheet.care.triage import Disposition, triage
 from caresheet.errors import BadElapsedError
-from caresheet.sheet import Sheet, Tier
-from caresheet.triage import Disposition, triage
-from caresheet.wording import wording_for
+from caresheet.model.condition import parse_duration_hours
+from caresheet.model.sheet import Sheet, Tier
+from caresheet.model.wording import wording_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SHEET: Sheet = read_file(ROOT / "src" / "caresheet" / "library" / "P586.en.md").sheet

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from caresheet.cli.app import app, reports_errors
-from caresheet.sheet import Sheet
+from caresheet.model.sheet import Sheet
 
 BASE_URL_ENV = "CARESHEET_BASE_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -45,25 +45,25 @@ def handout(
     Example: caresheet handout P586 --param lie_flat_hours=2 --param clinic_phone=555-0100
     --procedure-time 2026-11-25T09:00-05:00[America/New_York] --name Sam -o sam.pdf
     """
-    from caresheet import handouts
+    from caresheet import guide
+    from caresheet.care.timeline import parse_procedure_time
     from caresheet.cli.sheets import open_store
-    from caresheet.personalize import parse_assignments
-    from caresheet.plan import parse_procedure_time
+    from caresheet.model.personalize import parse_assignments
 
     moment = dt.datetime.now(dt.UTC)
     procedure = parse_procedure_time(procedure_time, zone)
-    expiry = handouts.parse_expiry(expires)
+    expiry = guide.parse_expiry(expires)
     values = parse_assignments(param or [])
     store = open_store()
     try:
         with store.session() as session:
-            issued = handouts.issue(
+            issued = guide.issue(
                 session, code=code, language=lang, version=version, params=values,
                 procedure_time=procedure, now=moment, display_name=name, expires_in=expiry)
-            sheet = handouts.pinned_sheet(session, issued.handout)
+            sheet = guide.pinned_sheet(session, issued.handout)
     finally:
         store.close()
-    url = handouts.link(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
+    url = guide.link(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
                         issued.token)
     if output is not None:
         _write_pdf(sheet, issued.handout.params, url, output)
@@ -96,14 +96,14 @@ def handout_revoke(
 
     Example: caresheet handout-revoke http://127.0.0.1:8000/h/AbC...
     """
-    from caresheet import handouts
+    from caresheet import guide
     from caresheet.cli.sheets import open_store
 
     token = link.rstrip("/").rsplit("/", 1)[-1]
     store = open_store()
     try:
         with store.session() as session:
-            revoked = handouts.revoke(session, token, dt.datetime.now(dt.UTC))
+            revoked = guide.revoke(session, token, dt.datetime.now(dt.UTC))
     finally:
         store.close()
     typer.echo(f"handout {revoked.id} revoked")

@@ -40,8 +40,9 @@ def show(
     --param clinic_phone=555-0100 --lang es -o p586.pdf
     """
     # Rendering pulls in WeasyPrint; import it here so every other command starts fast.
-    from caresheet import outputs, personalize
+    from caresheet import outputs
     from caresheet.config import database_url
+    from caresheet.model import personalize
     from caresheet.store.db import Store
 
     chosen = outputs.check_format(fmt)

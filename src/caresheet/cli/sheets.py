@@ -14,16 +14,18 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from caresheet import authoring, personalize
+from caresheet import sheets
+from caresheet.authoring import parse
+from caresheet.authoring.batch import SheetFilesError
+from caresheet.care.triage import Disposition, elapsed_hours, triage
 from caresheet.cli.app import EXIT_BAD_INPUT, app, reports_errors
 from caresheet.config import database_url
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.library import LIBRARY_DIR
-from caresheet.loading import SheetFilesError
-from caresheet.sheet import Sheet
-from caresheet.store import sheets
+from caresheet.model import personalize
+from caresheet.model.sheet import Sheet
+from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
-from caresheet.triage import Disposition, elapsed_hours, triage
 
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the sheet (en, es).")]
 
@@ -72,7 +74,7 @@ def import_(
         )
 
 
-def import_into(store: Store, paths: list[Path]) -> list[sheets.ImportOutcome]:
+def import_into(store: Store, paths: list[Path]) -> list[stored_sheets.ImportOutcome]:
     """Import in one transaction; malformed files print as ``file:line: message`` lines."""
     try:
         with store.session() as session:
@@ -104,11 +106,11 @@ def export(
     store = open_store()
     try:
         with store.session(write=False) as session:
-            stored = sheets.get(session, code, lang, version)
+            stored = stored_sheets.get(session, code, lang, version)
             base = _translated_sheet(session, stored.sheet)
     finally:
         store.close()
-    text = authoring.write(stored.sheet, base)
+    text = parse.write(stored.sheet, base)
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -123,7 +125,7 @@ def _translated_sheet(session: Session, sheet: Sheet) -> Sheet | None:
     if sheet.translation_of is None:
         return None
     try:
-        return sheets.current(session, sheet.code, sheet.translation_of).sheet
+        return stored_sheets.current(session, sheet.code, sheet.translation_of).sheet
     except NotFoundError:
         return None
 
@@ -158,7 +160,7 @@ def triage_command(
     store = open_store()
     try:
         with store.session(write=False) as session:
-            stored = sheets.current(session, code, lang)
+            stored = stored_sheets.current(session, code, lang)
     finally:
         store.close()
     values = personalize.check(stored.sheet, personalize.parse_assignments(param or []))
@@ -183,7 +185,9 @@ def parse_answers(items: list[str]) -> dict[str, str]:
     return answers
 
 
-def disposition_json(stored: sheets.StoredSheet, disposition: Disposition) -> dict[str, object]:
+def disposition_json(
+    stored: stored_sheets.StoredSheet, disposition: Disposition
+) -> dict[str, object]:
     """The disposition with the sheet it came from (code, language, version, status)."""
     return {
         **disposition.model_dump(mode="json"),

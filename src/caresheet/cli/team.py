@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
-from caresheet import accounts, audit, notify
 from caresheet.cli.app import app, reports_errors
 from caresheet.config import database_url
 from caresheet.store.db import Store
+from caresheet.team import accounts, audit, notify
 
 user_app = typer.Typer(
     help="Care-team accounts: add, list, disable, password.", no_args_is_help=True

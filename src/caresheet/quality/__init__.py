@@ -10,11 +10,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from caresheet.authoring import Parsed, iter_sheet_files, read_file, translation_source
+from caresheet.authoring.parse import Parsed, iter_sheet_files, read_file, translation_source
 from caresheet.errors import BadInputError, SheetFormatError
+from caresheet.model.sheet import Sheet
 from caresheet.quality.checks import lint, readability_parts
 from caresheet.quality.problems import Level, Problem
-from caresheet.sheet import Sheet
 
 __all__ = [
     "Level", "LintResult", "Problem", "lint", "lint_files", "lint_paths", "readability_parts",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from caresheet.authoring import Parsed, SourcePath
+from caresheet.authoring.parse import Parsed, SourcePath
+from caresheet.model.sheet import SectionKind, Sheet, Status, Tier, fill_params, params_used
+from caresheet.model.wording import wording_for
 from caresheet.quality import language
 from caresheet.quality.problems import Level, Problem
-from caresheet.sheet import SectionKind, Sheet, Status, Tier, fill_params, params_used
-from caresheet.wording import wording_for
 
 REQUIRED_SECTIONS = (
     SectionKind.RECOVERY, SectionKind.HOME_CARE, SectionKind.FOLLOW_UP, SectionKind.CALL_FOR_HELP,

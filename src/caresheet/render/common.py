@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from caresheet.sheet import Paragraph, SectionKind, Sheet, Step, StepList, Tier, fill_params
-from caresheet.wording import action_for, wording_for
+from caresheet.model.sheet import Paragraph, SectionKind, Sheet, Step, StepList, Tier, fill_params
+from caresheet.model.wording import action_for, wording_for
 
 # Highest first: a reader who skims sees the 911 signs before anything else.
 TIER_ORDER = (Tier.EMERGENCY, Tier.URGENT, Tier.CONTACT)

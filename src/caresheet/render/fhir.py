@@ -13,9 +13,9 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from caresheet.condition import And, Compare, Condition, Finding, Not, Or, Time
+from caresheet.model.condition import And, Compare, Condition, Finding, Not, Or, Time
+from caresheet.model.sheet import SectionKind, Sheet, Status
 from caresheet.render.common import StepView, call_for_help, sheet_view
-from caresheet.sheet import SectionKind, Sheet, Status
 
 FHIR_VERSION = "4.0.1"
 DEFAULT_BASE = "http://caresheet.example.org/fhir"

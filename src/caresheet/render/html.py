@@ -17,10 +17,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from caresheet.i18n import gettext_for, language_name, normalize
+from caresheet.model.sheet import Sheet
+from caresheet.model.wording import wording_for
 from caresheet.render import fonts, qr
 from caresheet.render.common import SheetView, sheet_view
-from caresheet.sheet import Sheet
-from caresheet.wording import wording_for
 
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates"

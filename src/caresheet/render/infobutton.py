@@ -20,7 +20,7 @@ from markupsafe import escape
 from caresheet.codes import BY_OID, CodeSystem
 from caresheet.errors import BadInputError
 from caresheet.i18n import gettext_for
-from caresheet.sheet import Paragraph, SectionKind, Sheet
+from caresheet.model.sheet import Paragraph, SectionKind, Sheet
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML_NS = "http://www.w3.org/XML/1998/namespace"

@@ -11,8 +11,8 @@ import textwrap
 from collections.abc import Mapping
 
 from caresheet.i18n import gettext_for, normalize
+from caresheet.model.sheet import Sheet, Tier
 from caresheet.render.common import BlockView, CallForHelp, SheetView, StepView, sheet_view
-from caresheet.sheet import Sheet, Tier
 
 WIDTH = 72
 SMS_LIMIT = 480

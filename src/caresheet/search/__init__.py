@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from caresheet.codes import SYSTEMS, system_named
 from caresheet.errors import BadInputError
 from caresheet.i18n import gettext_for
+from caresheet.search import match as matching
 from caresheet.search.analysis import fold, query_stems, words
 from caresheet.search.plan import (
     Phrase,
@@ -35,7 +36,6 @@ from caresheet.search.plan import (
 from caresheet.search.snippets import snippet
 from caresheet.search.typos import max_edits
 from caresheet.search.vocabulary import vocabulary
-from caresheet.store import search_match as index
 from caresheet.store.sheets import StoredSheet, get_by_id
 
 __all__ = [
@@ -174,7 +174,7 @@ def search(
 
 
 def _hit(
-    document: index.Indexed, score: float, reason: str, marks: list[Phrase],
+    document: matching.Indexed, score: float, reason: str, marks: list[Phrase],
     expanded: list[Phrase] | None = None,
 ) -> Hit:
     also = _also_called(document.language)
@@ -208,7 +208,7 @@ def _by_sheet_code(
         return None
     # A code names one sheet whatever the language filter: the asked-for language first,
     # else what there is (a nurse typing CS101 on the Spanish page still reaches CS101).
-    documents = index.by_sheet_code(session, code, None)
+    documents = matching.by_sheet_code(session, code, None)
     if not documents:
         return None
     preferred = sorted(documents, key=lambda d: (d.language != (language or "en"), d.language))
@@ -223,7 +223,7 @@ def _by_any_clinical_code(
     code = as_clinical_code(text)
     if code is None:
         return
-    for document in index.by_clinical_code(session, None, code, language):
+    for document in matching.by_clinical_code(session, None, code, language):
         if document.id not in found:
             found[document.id] = _hit(document, CLINICAL_CODE_SCORE, "clinical_code", [])
 
@@ -236,12 +236,12 @@ def rank(
     scored: list[tuple[int, float]] = []
     if len(plan.groups) > 1:
         # "left knee gastroscopy" need not rank the thousands of sheets that say "knee".
-        scored = index.match_all(session, plan.groups, language, limit, plan.focused)
+        scored = matching.match_all(session, plan.groups, language, limit, plan.focused)
     if not scored:
-        scored = index.match(session, plan.phrases, language, limit, plan.focused)
+        scored = matching.match(session, plan.phrases, language, limit, plan.focused)
     if not scored and plan.focused:
         # Ranking thousands of sheets by a word they all share costs much and says nothing.
-        scored = index.match(session, plan.phrases, language, limit, ranked=False)
+        scored = matching.match(session, plan.phrases, language, limit, ranked=False)
     return scored
 
 
@@ -249,7 +249,7 @@ def _by_text(
     session: Session, plan: Plan, language: str | None, limit: int, found: dict[int, Hit]
 ) -> None:
     scored = rank(session, plan, language, limit)
-    documents = index.documents(session, [doc_id for doc_id, _ in scored])
+    documents = matching.documents(session, [doc_id for doc_id, _ in scored])
     for doc_id, score in scored:
         if doc_id in found or doc_id not in documents:
             continue
@@ -272,7 +272,7 @@ def did_you_mean(session: Session, query_words: list[str], language: str | None)
     if not changed:
         return None
     plan = plan_query(suggested, language, dictionary, vocabulary())
-    if not index.match(session, plan.phrases, language, 1, plan.focused):
+    if not matching.match(session, plan.phrases, language, 1, plan.focused):
         return None
     return " ".join(suggested)
 
@@ -294,13 +294,13 @@ def by_clinical_code(
         raise BadInputError(
             f"unknown code system {system!r}; use a name ({names}), its URI or its OID"
         )
-    documents = index.by_clinical_code(session, found.name, code, normalize_language(language))
+    documents = matching.by_clinical_code(session, found.name, code, normalize_language(language))
     return [get_by_id(session, document.sheet_version_id) for document in documents]
 
 
 def browse(session: Session, language: str | None = None) -> list[Entry]:
     """Every indexed sheet, by title (accents and case ignored)."""
-    documents = index.all_documents(session, normalize_language(language))
+    documents = matching.all_documents(session, normalize_language(language))
     entries = [
         Entry(d.code, d.language, d.title, d.status, d.aliases, _letter(d.title))
         for d in documents

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from caresheet.search import match as matching
 from caresheet.search.analysis import LANGUAGES, STOPWORDS, query_stems, stem
 from caresheet.search.typos import TermDictionary
 from caresheet.search.vocabulary import Vocabulary, find_phrases, vocabulary
-from caresheet.store import search_match as index
 
 Phrase = tuple[str, ...]
 
@@ -120,13 +120,13 @@ def vocabulary_words(vocab: Vocabulary) -> frozenset[str]:
 def term_dictionary(session: Session) -> TermDictionary:
     """The index's terms (plus the lay vocabulary's words), rebuilt when the index changed."""
     key = str(session.get_bind().engine.url)
-    generation = index.generation(session)
+    generation = matching.generation(session)
     cached = _CACHE.dictionaries.get(key)
     if cached is not None and cached[0] == generation:
         return cached[1]
     with _CACHE.lock:
-        dictionary = TermDictionary.build(index.term_counts(session))
-        dictionary.documents = index.document_count(session)
+        dictionary = TermDictionary.build(matching.term_counts(session))
+        dictionary.documents = matching.document_count(session)
         for word in vocabulary_words(vocabulary()):
             if word not in dictionary:
                 dictionary.add(stem(word), 0)

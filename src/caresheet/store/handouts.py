@@ -27,8 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from caresheet.care.timeline import zone_named
 from caresheet.errors import NotFoundError
-from caresheet.plan import zone_named
 from caresheet.store.tables import Base, UtcDateTime, table_of
 
 

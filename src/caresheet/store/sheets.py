@@ -6,15 +6,14 @@ status, so a handout pinned to version N reads the same words forever. "Content"
 canonical JSON of the parsed sheet without its version number, so re-importing a file (or one
 that differs only in spacing or YAML style) changes nothing.
 
-After every change, ``caresheet.store.search_index.sync(session, stored)`` is called when
-that module defines it (it belongs to search); see ``_after_change``.
+The store knows nothing of search: ``caresheet.sheets`` is the service that imports and
+changes status through these functions and keeps the search index in step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,17 +23,16 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caresheet.authoring import parse
+from caresheet.authoring.batch import LoadedSheet, SheetFilesError, load_paths
+from caresheet.authoring.parse import parse
 from caresheet.errors import BadInputError, NotFoundError, SheetFormatError
-from caresheet.loading import LoadedSheet, SheetFilesError, load_paths
-from caresheet.sheet import Sheet, Status
+from caresheet.model.sheet import Sheet, Status
 from caresheet.store.tables import SheetVersion
 
 ImportAction = Literal["created", "new_version", "unchanged"]
 # Every caresheet process takes this PostgreSQL advisory lock to import, so two imports of
 # the same sheet cannot both pick the same next version number.
 IMPORT_LOCK_KEY = 5_860_002
-SEARCH_HOOK_MODULE = "caresheet.store.search_index"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +113,6 @@ def import_loaded(
     session.add(row)
     session.flush()
     stored = _stored(row)
-    _after_change(session, stored)
     action: ImportAction = "created" if latest is None else "new_version"
     return ImportOutcome(sheet.code, sheet.language, version, action, item.path), stored
 
@@ -303,7 +300,6 @@ def set_status(
     row.document = document
     session.flush()
     stored = _stored(row)
-    _after_change(session, stored)
     return stored
 
 
@@ -387,22 +383,3 @@ def _stored(row: SheetVersion) -> StoredSheet:
         source_text=row.source_text,
         imported_at=row.imported_at,
     )
-
-
-def _after_change(session: Session, stored: StoredSheet) -> None:
-    """Tell search that a version was added or its status changed.
-
-    The hook is ``sync(session, stored)`` in ``caresheet.store.search_index``, a module owned by
-    search; it runs in the same transaction, so the index can never disagree with the rows.
-    ``stored`` is the version that changed: index what ``current()`` returns for its code and
-    language, which may be another version (a new draft does not replace a published one).
-    """
-    try:
-        module = importlib.import_module(SEARCH_HOOK_MODULE)
-    except ModuleNotFoundError as error:
-        if error.name == SEARCH_HOOK_MODULE:
-            return
-        raise
-    sync = getattr(module, "sync", None)
-    if callable(sync):
-        sync(session, stored)

@@ -33,8 +33,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from caresheet import config, notify
+        from caresheet import config
         from caresheet.store.db import Store
+        from caresheet.team import notify
 
         store = Store.open(database_url or config.database_url())
         app.state.store = store

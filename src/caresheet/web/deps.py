@@ -18,8 +18,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from caresheet.i18n import gettext_for, per_language
+from caresheet.model.wording import wording_for
 from caresheet.store.db import Store
-from caresheet.wording import wording_for
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"

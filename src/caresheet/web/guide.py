@@ -17,13 +17,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet import handouts, reminders
+from caresheet import guide
+from caresheet.care import reminders
+from caresheet.care.symptom_check import next_questions, stops_now
+from caresheet.care.teachback import grade, quiz
 from caresheet.errors import NotFoundError
 from caresheet.i18n import _, gettext_for
+from caresheet.model.wording import wording_for
 from caresheet.render.html import environment, sheet_page
 from caresheet.store.db import Store
-from caresheet.symptom_check import next_questions, stops_now
-from caresheet.teachback import grade, quiz
 from caresheet.web.deps import chrome_for, get_store
 from caresheet.web.guide_api import router as api_router
 from caresheet.web.guide_support import (
@@ -34,7 +36,6 @@ from caresheet.web.guide_support import (
     private,
     tel,
 )
-from caresheet.wording import wording_for
 
 router = APIRouter()
 router.include_router(api_router)
@@ -56,7 +57,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 def gone_page(request: Request, error: NotFoundError) -> HTMLResponse:
     """Expired, revoked or unknown: whom to call and the 911 line, never the handout's data."""
-    gone = isinstance(error, handouts.HandoutGoneError)
+    gone = isinstance(error, guide.HandoutGoneError)
     return render(request, "guide/gone.html", status=410 if gone else 404, gone=gone)
 
 
@@ -109,7 +110,7 @@ def elapsed_words(hours: float, language: str = "en") -> str:
 
 
 def checkin_when(moment: dt.datetime, opened: Opened) -> str:
-    from caresheet.plan import when_words
+    from caresheet.care.timeline import when_words
 
     local = moment.astimezone(opened.handout.procedure_time.tzinfo)
     return when_words(local, opened.moment, opened.sheet.language)
@@ -152,7 +153,7 @@ def check_answered(request: Request, token: str, store: Store,
         return check_stage(request, opened, token, answers, problem, status=400)
     if not stops_now(sheet, answers, max(opened.timeline.elapsed_hours, 0.0)):
         return check_stage(request, opened, token, answers)
-    outcome = handouts.check_in(store, opened.handout, sheet, answers, now(), client_ip(request))
+    outcome = guide.check_in(store, opened.handout, sheet, answers, now(), client_ip(request))
     return render(request, "guide/result.html", **base_context(opened, token),
                   disposition=outcome.disposition, saved=outcome.checkin is not None,
                   checkin_id=outcome.checkin.id if outcome.checkin else None)
@@ -232,11 +233,11 @@ def teachback_saved(request: Request, token: str, store: Store,
     saved = True
     try:
         with store.session() as session:
-            handouts.save_teachback(session, opened.handout, questions, results, now(),
+            guide.save_teachback(session, opened.handout, questions, results, now(),
                                     client_ip(request))
     except Exception as error:
-        handouts.log.error("could not save teach-back for handout %s: %s", opened.handout.id,
-                           handouts.describe(error))
+        guide.log.error("could not save teach-back for handout %s: %s", opened.handout.id,
+                           guide.describe(error))
         saved = False
     pairs = list(zip(questions, results, strict=True))
     return render(request, "guide/teachback-result.html", **base_context(opened, token),

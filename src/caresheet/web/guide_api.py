@@ -15,15 +15,16 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from caresheet import clinic, handouts
-from caresheet.accounts import Login, Role
+from caresheet import guide
+from caresheet.care.teachback import Question, grade, quiz
+from caresheet.care.timeline import Event, parse_procedure_time
+from caresheet.care.triage import Disposition
 from caresheet.errors import NotFoundError
-from caresheet.plan import Event, parse_procedure_time
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
-from caresheet.teachback import Question, grade, quiz
-from caresheet.triage import Disposition
+from caresheet.team import handouts as team_handouts
+from caresheet.team.accounts import Login, Role
 from caresheet.web.deps import get_store
 from caresheet.web.errors import error_body
 from caresheet.web.guide_support import (
@@ -202,7 +203,7 @@ def _handout(handout: Handout, title: str, events: list[EventOut], normal: list[
 
 
 def _gone(error: NotFoundError) -> JSONResponse:
-    gone = isinstance(error, handouts.HandoutGoneError)
+    gone = isinstance(error, guide.HandoutGoneError)
     status = 410 if gone else 404
     body = error_body("gone" if gone else "not_found", str(error))
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
@@ -217,13 +218,13 @@ def create_handout(request: Request, response: Response, body: Annotated[Handout
     moment = now()
     procedure = parse_procedure_time(body.procedure_time, body.zone)
     with store.session() as session:
-        issued = clinic.issue(
+        issued = team_handouts.issue(
             session, login.user, code=body.code, language=body.language, version=body.version,
             params=body.params, procedure_time=procedure, now=moment,
-            display_name=body.display_name, expires_in=handouts.parse_expiry(body.expires),
+            display_name=body.display_name, expires_in=guide.parse_expiry(body.expires),
             ip=client_ip(request))
     base = str(request.base_url)
-    url = handouts.link(base, issued.token)
+    url = guide.link(base, issued.token)
     read = read_handout(request, issued.token, store)
     assert isinstance(read, HandoutOut)  # just issued: it cannot have ended
     private(response)
@@ -264,7 +265,7 @@ async def post_checkin(request: Request, token: str, body: Annotated[CheckinIn, 
     without holding a thread.
     """
     moment = now()
-    saving = handouts.submit_check_in(store, token, body.answers, moment, client_ip(request))
+    saving = guide.submit_check_in(store, token, body.answers, moment, client_ip(request))
     try:
         outcome = await asyncio.wait_for(asyncio.wrap_future(saving), SAVE_TIMEOUT_SECONDS)
     except NotFoundError as error:
@@ -313,7 +314,7 @@ def post_teachback(request: Request, token: str, body: Annotated[TeachbackIn, Bo
     questions = quiz(opened.sheet, opened.handout.params, opened.handout.id)
     results = grade(questions, body.answers, opened.sheet.language)
     with store.session() as session:
-        attempt = handouts.save_teachback(session, opened.handout, questions, results, now(),
+        attempt = guide.save_teachback(session, opened.handout, questions, results, now(),
                                           client_ip(request))
     return TeachbackOut(
         attempt=attempt, saved=True, right=sum(r.correct for r in results),

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
-from caresheet import handouts
-from caresheet.plan import Timeline, timeline
-from caresheet.sheet import Sheet
+from caresheet import guide
+from caresheet.care.timeline import Timeline, timeline
+from caresheet.model.sheet import Sheet
 from caresheet.store import handouts as rows
 from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
@@ -62,10 +62,10 @@ def open_handout(store: Store, request: Request, token: str, what: str,
     """Open the link (NotFoundError / HandoutGoneError otherwise) and audit the read."""
     moment = now()
     with store.session() as session:
-        handout = handouts.open_link(session, token, moment)
-        sheet = handouts.pinned_sheet(session, handout)
+        handout = guide.open_link(session, token, moment)
+        sheet = guide.pinned_sheet(session, handout)
         recent = rows.checkins(session, handout.id, RECENT_CHECKINS) if recent_checkins else []
-        handouts.record_read(session, handout, what, client_ip(request), moment)
+        guide.record_read(session, handout, what, client_ip(request), moment)
     return Opened(
         handout=handout, sheet=sheet,
         timeline=timeline(sheet, handout.params, handout.procedure_time, moment),

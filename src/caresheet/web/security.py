@@ -24,8 +24,8 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet import accounts
-from caresheet.accounts import Login, Role
+from caresheet.team import accounts
+from caresheet.team.accounts import Login, Role
 from caresheet.web.deps import get_store
 
 SESSION_COOKIE = "caresheet_session"

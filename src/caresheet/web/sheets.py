@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from caresheet import outputs, personalize
+from caresheet import outputs
+from caresheet.model import personalize
 from caresheet.render.html import render_page, sheet_links, sheet_page
 from caresheet.store.db import Store
 from caresheet.web.deps import chrome_for, get_store, page_language

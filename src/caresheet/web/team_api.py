@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from caresheet import escalations
-from caresheet.accounts import Login, Role
-from caresheet.escalations import Escalation
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
+from caresheet.team import escalations
+from caresheet.team.accounts import Login, Role
+from caresheet.team.escalations import Escalation
 from caresheet.web.deps import get_store
 from caresheet.web.security import client_ip, require_role, utcnow
 

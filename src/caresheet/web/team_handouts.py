@@ -17,17 +17,19 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from caresheet import audit, clinic, escalations, handouts, notify, search
-from caresheet.accounts import Login, Role, get_user
+from caresheet import guide, search
+from caresheet.care.timeline import parse_procedure_time
 from caresheet.errors import BadInputError, NotFoundError
-from caresheet.escalations import Escalation
-from caresheet.plan import parse_procedure_time
+from caresheet.model.sheet import Sheet
 from caresheet.render import qr
 from caresheet.render.html import sheet_page
 from caresheet.render.pdf import render_pdf
-from caresheet.sheet import Sheet
 from caresheet.store import handouts as handout_rows
 from caresheet.store import sheets
+from caresheet.team import audit, escalations, notify
+from caresheet.team import handouts as team_handouts
+from caresheet.team.accounts import Login, Role, get_user
+from caresheet.team.escalations import Escalation
 from caresheet.web.deps import get_store
 from caresheet.web.security import client_ip, require_role, utcnow
 from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
@@ -138,7 +140,7 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
         days = _days(fields.get("expires_days", "30"))
         now = utcnow()
         with store.session() as session:
-            issued = clinic.issue(
+            issued = team_handouts.issue(
                 session, login.user, code=sheet.code, language=sheet.language, params=params,
                 procedure_time=when, display_name=fields.get("display_name"),
                 expires_in=dt.timedelta(days=days), ip=client_ip(request), now=now,
@@ -148,7 +150,7 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
                 **{k: fields.get(k, "")[:200] for k in
                    ("procedure_time", "zone", "display_name", "expires_days")}}
         return _form(request, login, sheet, kept, str(error), status_code=400)
-    link = handouts.link(str(request.base_url), issued.token)
+    link = guide.link(str(request.base_url), issued.token)
     return page(request, "handout_issued.html", login, handout=issued.handout, sheet=sheet,
                  link=link, token=issued.token, qr_svg=qr.svg(link, scale=4))
 
@@ -173,10 +175,10 @@ def handout_pdf(
     """The personalized PDF with the QR code of the patient's link (posted back, not stored)."""
     store = get_store(request)
     with store.session() as session:
-        handout = clinic.with_token(session, handout_id, token[:200])
-        sheet = handouts.pinned_sheet(session, handout)
+        handout = team_handouts.with_token(session, handout_id, token[:200])
+        sheet = guide.pinned_sheet(session, handout)
         audit.handout_read(session, handout_id, login.user.actor, client_ip(request), "pdf")
-    link = handouts.link(str(request.base_url), token)
+    link = guide.link(str(request.base_url), token)
     pdf = render_pdf(sheet_page(sheet, handout.params, qr_url=link, large=bool(large)))
     headers = {**PRIVATE_HEADERS,
                "Content-Disposition": f'inline; filename="{sheet.code}-handout-{handout_id}.pdf"'}
@@ -192,7 +194,7 @@ def list_handouts(
 ) -> Response:
     everyone = all.lower() in {"1", "true", "yes"}
     with get_store(request).session() as session:
-        rows = clinic.statuses(session, None if everyone else login.user.id, utcnow())
+        rows = team_handouts.statuses(session, None if everyone else login.user.id, utcnow())
         audit.record(session, login.user.actor, "handouts.listed", "handouts",
                      client_ip(request), {"shown": len(rows)})
     return page(request, "handouts.html", login, rows=rows, everyone=everyone)
@@ -204,7 +206,7 @@ def show_handout(
 ) -> Response:
     now = utcnow()
     with get_store(request).session() as session:
-        status = clinic.get(session, handout_id, login.user, client_ip(request), now)
+        status = team_handouts.get(session, handout_id, login.user, client_ip(request), now)
         checkins = handout_rows.checkins(session, handout_id, limit=20)
         opened = escalations.for_handout(session, handout_id)
     return page(request, "handout.html", login, status=status, checkins=checkins,
@@ -216,7 +218,7 @@ def revoke_handout(
     request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
 ) -> Response:
     with get_store(request).session() as session:
-        clinic.revoke(session, handout_id, login.user, client_ip(request), utcnow())
+        team_handouts.revoke(session, handout_id, login.user, client_ip(request), utcnow())
     return back_to(f"/team/handouts/{handout_id}")
 
 
@@ -226,7 +228,9 @@ def extend_handout(
     days: Annotated[str, Form()] = "",
 ) -> Response:
     with get_store(request).session() as session:
-        clinic.extend(session, handout_id, _days(days), login.user, client_ip(request), utcnow())
+        team_handouts.extend(
+            session, handout_id, _days(days), login.user, client_ip(request), utcnow()
+        )
     return back_to(f"/team/handouts/{handout_id}")
 
 

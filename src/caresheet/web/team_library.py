@@ -19,14 +19,15 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from caresheet import audit
-from caresheet.accounts import Login, Role
-from caresheet.authoring import translation_source
+from caresheet import sheets
+from caresheet.authoring.parse import translation_source
 from caresheet.errors import BadInputError, CaresheetError, NotFoundError
+from caresheet.model.sheet import Status
 from caresheet.quality import Problem, lint_files
-from caresheet.sheet import Status
-from caresheet.store import sheets
+from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import ImportOutcome, StoredSheet
+from caresheet.team import audit
+from caresheet.team.accounts import Login, Role
 from caresheet.web.deps import get_store
 from caresheet.web.security import client_ip, require_role, utcnow
 from caresheet.web.team_pages import back_to, page
@@ -58,7 +59,7 @@ class UploadReport:
 
 
 def _library(session: Session) -> list[StoredSheet]:
-    return sheets.list_current(session)
+    return stored_sheets.list_current(session)
 
 
 @router.get("/team/library", response_class=HTMLResponse)
@@ -101,7 +102,7 @@ def _base_file(session: Session, text: str, folder: Path, own_name: str) -> list
     if base_language is None or code is None:
         return []
     try:
-        base = sheets.current(session, code.group(1), base_language)
+        base = stored_sheets.current(session, code.group(1), base_language)
     except NotFoundError:
         return []
     path = folder / f"{base.code}.{base.language}.base.md"
@@ -148,7 +149,7 @@ def sheet_versions(
     request: Request, code: str, language: str, login: Annotated[Login, Depends(AUTHORING)],
 ) -> Response:
     with get_store(request).session(write=False) as session:
-        found = sheets.versions(session, code[:16], language[:16])
+        found = stored_sheets.versions(session, code[:16], language[:16])
     if not found:
         raise NotFoundError(f"no sheet {code} in {language}")
     return page(request, "library_sheet.html", login, versions=found, next_status=NEXT_STATUS)
@@ -161,7 +162,7 @@ def change_status(
 ) -> Response:
     now = utcnow()
     with get_store(request).session() as session:
-        stored = sheets.get(session, code[:16], language[:16], version)
+        stored = stored_sheets.get(session, code[:16], language[:16], version)
         try:
             wanted = Status(status)
         except ValueError:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from caresheet.accounts import Login
+from caresheet.team.accounts import Login
 from caresheet.web.deps import page_context, templates
 
 # Team pages show patient data: never cached, no referrer to other sites (framing and

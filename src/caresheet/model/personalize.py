@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from caresheet.errors import BadParamError
-from caresheet.sheet import Param, Sheet
+from caresheet.model.sheet import Param, Sheet
 
 MAX_TEXT = 200
 _PHONE_ALLOWED = re.compile(r"^\+?[0-9 ().\-/]+(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.IGNORECASE)

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from caresheet.codes import BY_NAME as CODE_SYSTEMS
-from caresheet.condition import (
+from caresheet.model.condition import (
     Compare,
     Condition,
     Time,

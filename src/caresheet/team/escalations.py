@@ -21,11 +21,11 @@ from enum import StrEnum
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from caresheet import audit, notify
-from caresheet.accounts import User
 from caresheet.errors import BadInputError, NotFoundError
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
 from caresheet.store.team import EscalationRow
+from caresheet.team import audit, notify
+from caresheet.team.accounts import User
 
 ESCALATE_AT = Tier.CONTACT
 MAX_NOTE = 4000

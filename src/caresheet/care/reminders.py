@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 
-from caresheet.plan import Event as TimelineEvent
-from caresheet.plan import Timeline
+from caresheet.care.timeline import Event as TimelineEvent
+from caresheet.care.timeline import Timeline
 
 PRODID = "-//caresheet//home-recovery guide//EN"
 REMINDER_MINUTES = 15

@@ -25,7 +25,7 @@ from caresheet.store.db import Store
 
 T = TypeVar("T")
 MAX_BATCH = 256
-log = logging.getLogger("caresheet.group_commit")
+log = logging.getLogger("caresheet.store.group_commit")
 
 Work = Callable[[Session], Any]
 

@@ -2,15 +2,16 @@
 
 One row of ``search_documents`` per (code, language): the version ``current()`` returns, with
 its words analyzed in Python (``caresheet.search.analysis``) so both databases index the same
-terms. ``sync`` keeps it in step: the store calls it, in the same transaction, after every
-import, new version and status change; a retired sheet leaves the index. ``bulk_index`` loads
-many sheets at once (the benchmark, a rebuild). ``search_terms`` counts the sheets each term is
-in, for typo correction; ``search_state.generation`` changes with every write so a process
-knows when its cached dictionary is stale.
+terms. ``sync`` keeps it in step: ``caresheet.sheets`` calls it, in the same transaction,
+after every import, new version and status change; a retired sheet leaves the index.
+``bulk_index`` loads many sheets at once (the benchmark, a rebuild). ``search_terms`` counts
+the sheets each term is in, for typo correction; ``search_state.generation`` changes with
+every write so a process knows when its cached dictionary is stale.
 
-Reading the index (the full-text queries, look-ups by code) is ``search_match``; the SQL that
-differs between the databases lives in these two modules, and ``caresheet.search`` only builds
-the query (phrases of terms) and ranks, marks and explains what comes back.
+Reading the index (the full-text queries, look-ups by code) is ``caresheet.search.match``;
+the SQL that differs between the databases lives in these two modules, and
+``caresheet.search`` only builds the query (phrases of terms) and ranks, marks and explains
+what comes back.
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from caresheet.errors import NotFoundError
+from caresheet.model.sheet import Sheet, fill_params
 from caresheet.search.analysis import analyzed
-from caresheet.sheet import Sheet, fill_params
+from caresheet.search.match import language_token
 from caresheet.store import sheets as sheet_store
-from caresheet.store.search_match import language_token
-from caresheet.store.sheets import StoredSheet
 
 Phrase = tuple[str, ...]
 MIN_DICTIONARY_TERM = 2  # counted for typo correction (5+ letters) and for how common it is
@@ -113,12 +113,12 @@ def document_for(
 # ---------------------------------------------------------------- keeping it in step
 
 
-def sync(session: Session, stored: StoredSheet) -> None:
-    """Index what ``current()`` now returns for the changed sheet's code and language."""
+def sync(session: Session, code: str, language: str) -> None:
+    """Index what ``current()`` now returns for a changed sheet's code and language."""
     try:
-        current = sheet_store.current(session, stored.code, stored.language)
+        current = sheet_store.current(session, code, language)
     except NotFoundError:
-        _remove(session, stored.code, stored.language)
+        _remove(session, code, language)
     else:
         _put(session, document_for(current.sheet, current.id, current.status.value))
     _bump_generation(session)

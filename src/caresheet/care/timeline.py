@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_date, get_time_format
 from pydantic import BaseModel, ConfigDict
 
-from caresheet.condition import time_limits
 from caresheet.errors import BadInputError
 from caresheet.i18n import _, gettext_for, ui_language
-from caresheet.sheet import Sheet, Tier, fill_params
-from caresheet.wording import wording_for
+from caresheet.model.condition import time_limits
+from caresheet.model.sheet import Sheet, Tier, fill_params
+from caresheet.model.wording import wording_for
 
 
 class EventKind(StrEnum):

@@ -22,7 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from caresheet.errors import ConditionError, SheetFormatError
-from caresheet.sheet import (
+from caresheet.model.sheet import (
     Group,
     Paragraph,
     Section,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from caresheet.sheet import Sheet, Tier
-from caresheet.triage import triage
+from caresheet.care.triage import triage
+from caresheet.model.sheet import Sheet, Tier
 
 YES_LIKE = frozenset({"yes", "unsure"})
 

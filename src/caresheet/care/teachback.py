@@ -16,8 +16,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from caresheet.i18n import gettext_for, per_language
-from caresheet.sheet import SectionKind, Sheet, Step, StepList, Tier, fill_params
-from caresheet.wording import action_for
+from caresheet.model.sheet import SectionKind, Sheet, Step, StepList, Tier, fill_params
+from caresheet.model.wording import action_for
 
 
 class QuestionKind(StrEnum):

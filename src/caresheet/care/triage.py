@@ -16,10 +16,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from caresheet.condition import Facts, Truth, parse_duration_hours, time_limits
 from caresheet.errors import BadAnswerError, BadElapsedError, UnknownFindingError
-from caresheet.sheet import Sheet, Tier
-from caresheet.wording import action_for, wording_for
+from caresheet.model.condition import Facts, Truth, parse_duration_hours, time_limits
+from caresheet.model.sheet import Sheet, Tier
+from caresheet.model.wording import action_for, wording_for
 
 
 class Answer(StrEnum):

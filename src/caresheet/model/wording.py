@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from caresheet.i18n import gettext_for, per_language
-from caresheet.sheet import Tier
+from caresheet.model.sheet import Tier
 
 
 @dataclass(frozen=True, slots=True)

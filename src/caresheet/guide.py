@@ -22,20 +22,20 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from caresheet import personalize
-from caresheet.condition import parse_duration_hours
+from caresheet.care.teachback import Question, Result
+from caresheet.care.timeline import zone_name
+from caresheet.care.triage import Disposition, triage
 from caresheet.errors import BadInputError, CaresheetError, NotFoundError
-from caresheet.group_commit import writer_for
-from caresheet.plan import zone_name
-from caresheet.sheet import Sheet
+from caresheet.model import personalize
+from caresheet.model.condition import parse_duration_hours
+from caresheet.model.sheet import Sheet
 from caresheet.store import handouts as rows
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
+from caresheet.store.group_commit import writer_for
 from caresheet.store.handouts import Checkin, Handout
-from caresheet.teachback import Question, Result
-from caresheet.triage import Disposition, triage
 
-log = logging.getLogger("caresheet.handouts")
+log = logging.getLogger("caresheet.guide")
 
 DEFAULT_EXPIRY = dt.timedelta(days=30)
 MAX_EXPIRY = dt.timedelta(days=366)
@@ -168,8 +168,8 @@ def pinned_sheet(session: Session, handout: Handout) -> Sheet:
 
 def record_read(session: Session, handout: Handout, what: str, ip: str | None,
                 now: dt.datetime) -> None:
-    """Every read of a handout goes to the audit log (``caresheet.audit``)."""
-    from caresheet import audit
+    """Every read of a handout goes to the audit log (``caresheet.team.audit``)."""
+    from caresheet.team import audit
 
     _hook(session, "audit read", lambda: audit.handout_read(
         session, handout.id, audit.PATIENT, ip, what, now))
@@ -264,7 +264,7 @@ def _save(session: Session, handout: Handout, disposition: Disposition,
 
 def _escalate(session: Session, handout: Handout, checkin: Checkin, disposition: Disposition,
               ip: str | None, now: dt.datetime) -> None:
-    from caresheet import escalations
+    from caresheet.team import escalations
 
     _hook(session, "escalation", lambda: escalations.on_checkin(
         session, handout_id=handout.id, checkin_id=checkin.id, tier=disposition.tier,
@@ -281,7 +281,7 @@ def save_teachback(
     ip: str | None = None,
 ) -> str:
     """Save one teach-back attempt; missed warning signs go to the care team. Returns its id."""
-    from caresheet import escalations
+    from caresheet.team import escalations
 
     attempt = secrets.token_hex(8)
     saved = rows.add_teachback(

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from caresheet.authoring import Parsed, iter_sheet_files, parse, translation_source
+from caresheet.authoring.parse import Parsed, iter_sheet_files, parse, translation_source
 from caresheet.errors import BadInputError, CaresheetError, SheetFormatError
-from caresheet.sheet import Sheet
+from caresheet.model.sheet import Sheet
 
 BaseLookup = Callable[[str, str], Sheet | None]
 """``find_base(code, language)``: the sheet a translation translates, or None."""

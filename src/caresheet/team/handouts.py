@@ -1,7 +1,7 @@
 """The clinician's side of handouts: issue one (remembering who did), see how each is going,
 revoke or extend it, and reprint its PDF while the private link is still at hand.
 
-Built on the guide's ``caresheet.handouts`` (issuing, tokens) and ``caresheet.store.handouts``
+Built on the guide's ``caresheet.guide`` (issuing, tokens) and ``caresheet.store.handouts``
 (rows); every step is in the audit log with the staff member, the address and the handout.
 """
 
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from caresheet import audit, handouts
-from caresheet.accounts import User
+from caresheet import guide
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.store import handouts as rows
 from caresheet.store.handouts import Checkin, Handout, HandoutRow
 from caresheet.store.team import HandoutIssuerRow
+from caresheet.team import audit
+from caresheet.team.accounts import User
 
 MAX_EXTEND_DAYS = 90
 
@@ -63,9 +64,9 @@ def issue(
     ip: str | None,
     now: dt.datetime,
     version: int | None = None,
-) -> handouts.Issued:
+) -> guide.Issued:
     """Issue a handout as ``user``; the token in the result is the only copy of the link."""
-    issued = handouts.issue(
+    issued = guide.issue(
         session, code=code, language=language, params=params, procedure_time=procedure_time,
         now=now, display_name=display_name, expires_in=expires_in, version=version,
     )
@@ -151,7 +152,7 @@ def extend(session: Session, handout_id: int, days: int, user: User, ip: str | N
 def with_token(session: Session, handout_id: int, token: str) -> Handout:
     """The handout if ``token`` is its link's token (to reprint the PDF with its QR code)."""
     handout = rows.get(session, handout_id)
-    if not hmac.compare_digest(handouts.hash_token(token), handout.token_hash):
+    if not hmac.compare_digest(guide.hash_token(token), handout.token_hash):
         raise NotFoundError("that link does not belong to this handout")
     return handout
 
