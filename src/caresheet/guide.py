@@ -23,7 +23,6 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from caresheet.care.teachback import Question, Result
-from caresheet.care.timeline import zone_name
 from caresheet.care.triage import Disposition, triage
 from caresheet.errors import BadInputError, CaresheetError, NotFoundError
 from caresheet.model import personalize
@@ -34,6 +33,7 @@ from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
 from caresheet.store.group_commit import writer_for
 from caresheet.store.handouts import Checkin, Handout
+from caresheet.zones import zone_name
 
 log = logging.getLogger("caresheet.guide")
 

@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from caresheet.care.timeline import EventKind, parse_procedure_time, timeline, zone_name
+from caresheet.care.timeline import EventKind, parse_procedure_time, timeline
 from caresheet.care.triage import triage
 from caresheet.errors import BadInputError
 from caresheet.model.sheet import Sheet, Tier
+from caresheet.zones import zone_name
 
 NY = ZoneInfo("America/New_York")
 # Wednesday 25 November 2026, 9:00 a.m. in New York.

@@ -11,6 +11,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
+from caresheet import sheets
 from caresheet.authoring.batch import SheetFilesError
 from caresheet.authoring.parse import read_file
 from caresheet.errors import BadInputError, NotFoundError
@@ -46,7 +47,7 @@ def row_count(store: Store) -> int:
 
 def import_(store: Store, *paths: Path) -> list[stored_sheets.ImportOutcome]:
     with store.session() as session:
-        return stored_sheets.import_paths(session, list(paths))
+        return sheets.import_paths(session, list(paths))
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -107,7 +108,7 @@ def test_a_database_other_than_sqlite_or_postgresql_is_refused() -> None:
 
 def test_a_failed_session_saves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.session() as session:
-        stored_sheets.import_paths(session, [P586_EN])
+        sheets.import_paths(session, [P586_EN])
         raise RuntimeError("boom")
     assert row_count(store) == 0
 

@@ -27,9 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from caresheet.care.timeline import zone_named
 from caresheet.errors import NotFoundError
 from caresheet.store.tables import Base, UtcDateTime, table_of
+from caresheet.zones import zone_named
 
 
 class HandoutRow(Base):

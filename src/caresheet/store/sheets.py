@@ -15,17 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from caresheet.authoring.batch import LoadedSheet, SheetFilesError, load_paths
-from caresheet.authoring.parse import parse
-from caresheet.errors import BadInputError, NotFoundError, SheetFormatError
+from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Sheet, Status
 from caresheet.store.tables import SheetVersion
 
@@ -63,37 +59,17 @@ class ImportOutcome:
 # ---------------------------------------------------------------- import
 
 
-def import_paths(
-    session: Session, paths: Iterable[Path | str], *, now: dt.datetime | None = None
-) -> list[ImportOutcome]:
-    """Import sheet files and folders, all or nothing.
-
-    Every file is parsed before anything is stored; if any is malformed, SheetFilesError
-    lists them all (``file:line: message``) and the caller's transaction must roll back
-    (``store.session()`` does). A changed sheet's stored translations are re-read against it,
-    and get a new version too when their merged content changes.
-    """
-    _lock_imports(session)
-    loaded = load_paths(paths, lambda code, language: _base_sheet(session, code, language))
-    moment = now or dt.datetime.now(dt.UTC)
-    outcomes = [import_loaded(session, item, now=moment)[0] for item in loaded]
-    changed = [
-        item.sheet for item, outcome in zip(loaded, outcomes, strict=True)
-        if outcome.action != "unchanged" and item.sheet.translation_of is None
-    ]
-    read = {(item.sheet.code, item.sheet.language) for item in loaded}
-    return outcomes + _refresh_translations(session, changed, read, moment)
-
-
-def import_loaded(
-    session: Session, item: LoadedSheet, *, now: dt.datetime | None = None
+def import_sheet(
+    session: Session, sheet: Sheet, source_text: str, path: str, *, now: dt.datetime | None = None
 ) -> tuple[ImportOutcome, StoredSheet]:
-    """Store one parsed sheet as a new version unless its content is already the latest."""
-    sheet = item.sheet
+    """Store one parsed sheet as a new version unless its content is already the latest.
+
+    The caller holds ``lock_imports`` for the transaction (``caresheet.sheets`` does).
+    """
     digest = content_hash(sheet)
     latest = _latest_row(session, sheet.code, sheet.language)
     if latest is not None and latest.content_hash == digest:
-        outcome = ImportOutcome(sheet.code, sheet.language, latest.version, "unchanged", item.path)
+        outcome = ImportOutcome(sheet.code, sheet.language, latest.version, "unchanged", path)
         return outcome, _stored(latest)
     version = sheet.version if latest is None else max(sheet.version, latest.version + 1)
     sheet = sheet.model_copy(update={"version": version})
@@ -104,7 +80,7 @@ def import_loaded(
         status=sheet.status.value,
         title=sheet.title,
         content_hash=digest,
-        source_text=item.source_text,
+        source_text=source_text,
         document=sheet.model_dump(mode="json"),
         imported_at=now or dt.datetime.now(dt.UTC),
         reviewer=sheet.reviewer,
@@ -114,37 +90,7 @@ def import_loaded(
     session.flush()
     stored = _stored(row)
     action: ImportAction = "created" if latest is None else "new_version"
-    return ImportOutcome(sheet.code, sheet.language, version, action, item.path), stored
-
-
-def _refresh_translations(
-    session: Session, bases: list[Sheet], skip: set[tuple[str, str]], now: dt.datetime
-) -> list[ImportOutcome]:
-    """Re-read the stored translations of changed sheets, so every language runs the same
-    rules; a translation that no longer fits its base fails the whole import."""
-    outcomes: list[ImportOutcome] = []
-    errors: list[SheetFormatError] = []
-    for base in bases:
-        for language in languages(session, base.code):
-            stored = _current_or_none(session, base.code, language)
-            if (base.code, language) in skip or stored is None:
-                continue
-            if stored.sheet.translation_of != base.language:
-                continue
-            label = f"{base.code} {language} v{stored.version} (stored translation)"
-            try:
-                parsed = parse(stored.source_text, label, base)
-            except SheetFormatError as error:
-                errors.append(SheetFormatError(label, error.line, (
-                    f"{error.message}; {base.code} ({base.language}) changed, so update this "
-                    "translation and import it together with that sheet"
-                )))
-                continue
-            item = LoadedSheet(parsed, stored.source_text)
-            outcomes.append(import_loaded(session, item, now=now)[0])
-    if errors:
-        raise SheetFilesError(errors)
-    return outcomes
+    return ImportOutcome(sheet.code, sheet.language, version, action, path), stored
 
 
 def content_hash(sheet: Sheet) -> str:
@@ -154,18 +100,13 @@ def content_hash(sheet: Sheet) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _lock_imports(session: Session) -> None:
+def lock_imports(session: Session) -> None:
     """Serialize imports on PostgreSQL (SQLite sessions already begin with the write lock)."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection().exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK_KEY})")
 
 
-def _base_sheet(session: Session, code: str, language: str) -> Sheet | None:
-    stored = _current_or_none(session, code, language)
-    return None if stored is None else stored.sheet
-
-
-def _current_or_none(session: Session, code: str, language: str) -> StoredSheet | None:
+def current_or_none(session: Session, code: str, language: str) -> StoredSheet | None:
     try:
         return current(session, code, language)
     except NotFoundError:
@@ -280,7 +221,7 @@ def set_status(
     The words never change; only the status (and who reviewed it, when given) does.
     """
     new_status = _status(status)
-    _lock_imports(session)
+    lock_imports(session)
     code, language = _key(code, language)
     row = _version_row(session, code, language, version)
     if row is None:
