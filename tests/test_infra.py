@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 import urllib.request
@@ -142,6 +143,18 @@ def test_axe_is_installed() -> None:
 
 def test_browser_marker_is_added(request: pytest.FixtureRequest, page: Any) -> None:
     assert request.node.get_closest_marker("browser") is not None
+
+
+def test_not_browser_deselects_exactly_the_tests_that_use_a_browser_fixture() -> None:
+    """``-m "not browser"`` must drop a test by its fixtures alone, and keep the others."""
+    here = Path(__file__)
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+         "-m", "not browser", str(here)],
+        capture_output=True, text=True, cwd=here.parents[1], check=False,
+    ).stdout
+    assert "test_browser_marker_is_added" not in collected
+    assert "test_axe_is_installed" in collected
 
 
 # --------------------------------------------------------------------------- live server
