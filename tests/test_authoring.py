@@ -37,6 +37,7 @@ def test_p586_round_trips() -> None:
 def test_the_guide_example_uses_every_field_and_round_trips() -> None:
     sheet = example().sheet
     assert sheet.reviewer and sheet.reviewed_on and sheet.review_note
+    assert sheet.sources and sheet.sources[0].url.startswith("https://")
     assert sheet.aliases and sheet.keywords and sheet.clinical_codes[0].display
     assert {p.type for p in sheet.params.values()} >= {"integer", "phone"}
     assert any(f.kind == "number" and f.unit for f in sheet.findings.values())
@@ -208,8 +209,8 @@ MALFORMED = [
         "unknown finding in a rule",
         swap("when: bleeding\n", "when: bleding\n"),
         "when: bleding",
-        "unknown finding 'bleding'; defined findings: bleeding, fever, opened, pain, pus, "
-        "red_streaks, temperature",
+        "unknown finding 'bleding'; defined findings: bleeding, chills, fever, opened, pain, "
+        "pus, red_streaks, temperature",
     ),
     (
         "negated finding",
@@ -239,7 +240,7 @@ MALFORMED = [
     (
         "number finding named alone",
         swap("(fever and temperature >= 100.4)", "temperature"),
-        "or pus or temperature",
+        "or chills or temperature",
         "compare it, e.g. temperature >= 100.4",
     ),
     (
@@ -414,3 +415,17 @@ def test_a_byte_order_mark_is_not_in_the_way(tmp_path: Path) -> None:
     path.write_text("\ufeff" + EXAMPLE, encoding="utf-8")
     assert read_file(path).sheet == example().sheet
     assert [p.name for p in iter_sheet_files([tmp_path])] == ["D900.en.md"]
+
+
+def test_sources_are_checked_and_a_translation_takes_them_from_its_base() -> None:
+    """Reviewers follow the links, so each needs a title and a web address."""
+    bad = EXAMPLE.replace("url: https://medlineplus", "url: medlineplus", 1)
+    with pytest.raises(SheetFormatError) as caught:
+        parse(bad, "D900.en.md")
+    assert "sources.0.url" in caught.value.message
+    base = example().sheet
+    translated = parse(TRANSLATION, "D900.es.md", base).sheet
+    assert translated.sources == base.sources
+    assert "sources" not in write(translated, base)
+    with pytest.raises(SheetFormatError, match="a translation holds only words"):
+        parse(TRANSLATION.replace("aliases:", "sources: []\naliases:", 1), "D900.es.md", base)

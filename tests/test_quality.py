@@ -9,6 +9,7 @@ import pytest
 from caresheet.authoring.parse import Parsed, parse, read_file
 from caresheet.errors import BadInputError
 from caresheet.quality import Problem, lint, lint_files, lint_paths, readability_parts
+from caresheet.quality.checks import WARNING_WORDS
 from caresheet.quality.language import action_problem, grade, jargon, jargon_in, long_sentences
 from doc_examples import fenced
 
@@ -348,3 +349,119 @@ def test_a_translation_linted_alone_finds_its_base_beside_it(tmp_path: Path) -> 
     translation = write(tmp_path, "D900.es.md", TRANSLATION)
     result = lint_files([translation])
     assert (result.problems, result.files) == ([], 1)
+
+
+# ------------------------------------------------------------------ clinical safety checks
+
+SEVERE_PAIN_FINDING = "  severe_pain:\n    ask: Is the pain very bad, or getting worse?\n  pain:\n"
+SEVERE_PAIN_RULE = (
+    "  - id: severe_pain\n    tier: urgent\n    when: severe_pain\n"
+    "    text: The pain is very bad, or it gets worse.\n  - id: lasting_pain\n"
+)
+PAIN_ONLY_LATE = swap("    finding: pain\n    lasts: 3d\n", "    lasts: 3d\n")
+
+
+def test_pain_that_counts_only_after_a_time_is_an_error() -> None:
+    """The bad sheet: 'Does the cut hurt?' counts only from day 3, and only as 'contact'."""
+    assert problems(PAIN_ONLY_LATE) == [
+        (line_with(PAIN_ONLY_LATE, "  pain:"), "error", "severity-any-hour")
+    ]
+
+
+def test_a_separate_severe_finding_at_any_hour_fixes_it() -> None:
+    fixed = swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE)
+    fixed = swap("  - id: lasting_pain\n", SEVERE_PAIN_RULE, fixed)
+    assert problems(fixed) == []
+
+
+def test_a_severe_finding_gated_by_time_does_not_fix_it() -> None:
+    fixed = swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE)
+    fixed = swap("  - id: lasting_pain\n", SEVERE_PAIN_RULE, fixed)
+    gated = swap("when: severe_pain\n", "when: severe_pain and after 1d\n", fixed)
+    codes = [(line, code) for line, _, code in problems(gated)]
+    assert (line_with(gated, "  pain:"), "severity-any-hour") in codes
+    assert (line_with(gated, "  severe_pain:"), "severity-any-hour") not in codes  # urgent
+
+
+def test_a_sign_watched_early_below_urgent_is_an_error_even_if_urgent_later() -> None:
+    """CS109's old shape: weak legs 'contact' within 6h and 'urgent' after: worse weakness hid."""
+    bad = swap("ask: Is blood soaking through the bandage?", "ask: Is your arm weak?")
+    bad = swap("    when: bleeding\n", "    when: bleeding and after 6h\n", bad)
+    bad = swap(
+        "  - id: infection\n",
+        "  - id: early_weak\n    tier: contact\n    when: bleeding and within 6h\n"
+        "    text: Your arm feels weak in the first hours.\n  - id: infection\n",
+        bad,
+    )
+    assert (line_with(bad, "  bleeding:"), "error", "severity-any-hour") in problems(bad)
+
+
+def test_a_sign_normal_for_a_time_and_late_only_after_it_is_a_lasting_sign() -> None:
+    """The guide's sheet: a sore cut is normal for 3 days; still hurting after is the sign."""
+    assert "severity-any-hour" not in {code for _, _, code in problems(EXAMPLE)}
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("Does the cut hurt?", "pain"),
+        ("The spot is painful.", "pain"),
+        ("Is the pain worse?", "pain"),
+        ("¿Le duele la herida?", "pain"),
+        ("Tiene dolor.", "pain"),
+        ("The cut bleeds.", "bleeding"),
+        ("Is it bleeding?", "bleeding"),
+        ("¿La herida sangra?", "bleeding"),
+        ("Hay sangrado.", "bleeding"),
+        ("Do your legs feel weak?", "weakness"),
+        ("Weakness in a leg.", "weakness"),
+        ("¿Siente las piernas débiles?", "weakness"),
+        ("Is your foot numb?", "numbness"),
+        ("Numbness in the foot.", "numbness"),
+        ("¿Tiene el pie entumecido?", "numbness"),
+    ],
+)
+def test_the_warning_words_match_in_english_and_spanish(text: str, sign: str) -> None:
+    assert [s for s, pattern in WARNING_WORDS.items() if pattern.search(text)] == [sign]
+
+
+@pytest.mark.parametrize(
+    "text", ["Is your back sore?", "Is there blood in your pee?", "a number", "weekly", "spain"]
+)
+def test_other_words_are_not_warning_words(text: str) -> None:
+    assert not any(pattern.search(text) for pattern in WARNING_WORDS.values())
+
+
+def test_a_measured_temperature_without_chills_is_an_error() -> None:
+    bad = swap("ask: Do you have shaking chills?", "ask: Do you shake all over?")
+    assert problems(bad) == [(line_with(bad, "  temperature:"), "error", "chills-like-fever")]
+
+
+def test_chills_below_the_tier_of_a_fever_are_an_error() -> None:
+    """CS104's old shape: 'hot or chills' was 'contact', a measured fever 'urgent'."""
+    bad = swap("red_streaks or pus or chills or", "red_streaks or pus or")
+    bad = swap(
+        "  - id: opened_early\n",
+        "  - id: chills\n    tier: contact\n    when: chills\n"
+        "    text: You have chills. Take your temperature.\n  - id: opened_early\n",
+        bad,
+    )
+    assert problems(bad) == [(line_with(bad, "  chills:"), "error", "chills-like-fever")]
+
+
+def test_chills_at_the_tier_of_a_fever_pass() -> None:
+    assert "chills-like-fever" not in {code for _, _, code in problems(EXAMPLE)}
+
+
+def test_chills_ticked_only_together_with_a_fever_do_not_count() -> None:
+    """A 'fever or chills' answer that needs a measured fever too is not chills at that tier."""
+    bad = swap("red_streaks or pus or chills or", "red_streaks or pus or (chills and")
+    bad = swap("(fever and temperature >= 100.4)", "temperature >= 100.4) or fever", bad)
+    assert (line_with(bad, "  chills:"), "error", "chills-like-fever") in problems(bad)
+
+
+def test_a_sheet_without_a_temperature_need_not_ask_about_chills() -> None:
+    sheet = read_file(LIBRARY / "P586.en.md").sheet
+    assert not any(f.kind == "number" for f in sheet.findings.values())
+    found = lint_files([LIBRARY / "P586.en.md"]).problems
+    assert "chills-like-fever" not in {p.code for p in found}

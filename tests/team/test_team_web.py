@@ -183,6 +183,7 @@ def test_library_review_steps_record_reviewer_and_date(server: LiveServer) -> No
         assert move("reviewed") == 303
         page = client.get("/team/library/T902/en").text
         assert "Reviewed by author@clinic.example on 20" in page
+        assert "Sources for reviewers" in page and 'href="https://medlineplus.gov/' in page
         assert move("published") == 303 and move("retired") == 303
         assert move("draft") == 400  # nothing comes back from retired
         assert "Status: <strong class=\"status-word\">retired" in client.get(

@@ -50,6 +50,7 @@ FRONT_KEYS = (
     "reviewer",
     "reviewed_on",
     "review_note",
+    "sources",
     "aliases",
     "keywords",
     "clinical_codes",
@@ -59,8 +60,8 @@ FRONT_KEYS = (
     "milestones",
     "rules",
 )
-# A translation carries words only: the codes come from the sheet it translates.
-TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes"}
+# A translation carries words only: the codes and sources come from the sheet it translates.
+TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes", "sources"}
 
 
 @dataclass
@@ -508,6 +509,9 @@ def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
     data["rules"] = [{**r, "tier": str(r["tier"])} for r in data["rules"]]
     data["status"] = str(data["status"])
     data["clinical_codes"] = [_tidy(c) for c in data["clinical_codes"]]
+    data["sources"] = [dict(s) for s in data["sources"]]
+    if not data["sources"]:
+        data.pop("sources")  # most sheets outside the library cite none; keep their files short
     if sheet.translation_of is not None and base is not None:
         data["params"] = {
             k: {w: p[w] for w in ("label", "unset")} for k, p in data["params"].items()
@@ -517,6 +521,7 @@ def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
         data["milestones"] = {m["id"]: m["text"] for m in data["milestones"]}
         data["rules"] = {r["id"]: r["text"] for r in data["rules"]}
         data.pop("clinical_codes")
+        data.pop("sources", None)
     else:
         data.pop("translation_of")
     for key in ("aliases", "keywords"):

@@ -92,6 +92,13 @@ class ClinicalCode(Value):
         return CODE_SYSTEMS[self.system].uri
 
 
+class Source(Value):
+    """Published material a sheet's advice rests on: shown to reviewers, never to patients."""
+
+    title: str = Field(min_length=1)
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
 class Param(Value):
     """A value a clinician sets for one patient; text refers to it as ``{{ name }}``."""
 
@@ -250,6 +257,9 @@ class Sheet(Value):
     reviewer: str | None = None
     reviewed_on: dt.date | None = None
     review_note: str | None = None
+    sources: tuple[Source, ...] = Field(
+        default=(), description="where the warning signs come from, for reviewers only"
+    )
     translation_of: str | None = Field(
         default=None, description="for a translation: the language of the sheet it translates"
     )

@@ -7,10 +7,12 @@ incomplete or unsafe to publish, and point at the line to fix.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from caresheet.authoring.parse import Parsed, SourcePath
-from caresheet.model.sheet import SectionKind, Sheet, Status, Tier, fill_params, params_used
+from caresheet.model.condition import Facts, time_limits
+from caresheet.model.sheet import Rule, SectionKind, Sheet, Status, Tier, fill_params, params_used
 from caresheet.model.wording import wording_for
 from caresheet.quality import language
 from caresheet.quality.problems import Level, Problem
@@ -18,6 +20,27 @@ from caresheet.quality.problems import Level, Problem
 REQUIRED_SECTIONS = (
     SectionKind.RECOVERY, SectionKind.HOME_CARE, SectionKind.FOLLOW_UP, SectionKind.CALL_FOR_HELP,
 )
+
+# Signs that are often normal early and a danger when severe or worse (English and Spanish).
+# "Sore" is left out on purpose: soreness is the mild, expected form, not the warning sign.
+WARNING_WORDS = {
+    "pain": re.compile(
+        r"\b(pain|pains|painful|hurts?|hurting|dolor|dolores|doloros[oa]s?|duele|duelen)\b",
+        re.IGNORECASE,
+    ),
+    "bleeding": re.compile(
+        r"\b(bleeds?|bleeding|bled|sangra|sangran|sangrado|sangrando|hemorragia)\b", re.IGNORECASE
+    ),
+    "weakness": re.compile(
+        r"\b(weak|weaker|weakness|d[ée]bil(es)?|debilidad)\b", re.IGNORECASE
+    ),
+    "numbness": re.compile(
+        r"\b(numb|numbness|entumecid[oa]s?|entumecimiento|adormecid[oa]s?|adormecimiento)\b",
+        re.IGNORECASE,
+    ),
+}
+CHILLS = re.compile(r"\b(chills?|escalofr[íi]os?)\b", re.IGNORECASE)
+TEMPERATURE_UNITS = {"f", "°f", "c", "°c"}
 
 
 class _Report:
@@ -38,6 +61,8 @@ def lint(parsed: Parsed, library: list[Parsed] | None = None) -> list[Problem]:
     _sections(report)
     _params(report)
     _findings_and_rules(report)
+    _severity_at_any_hour(report)
+    _chills_like_fever(report)
     _status(report)
     if parsed.sheet.language.split("-")[0] == "en":
         _readability(report)
@@ -98,6 +123,96 @@ def _findings_and_rules(report: _Report) -> None:
             "no rule has tier 'emergency'; add one for the signs that need 911 "
             "(e.g. passing out, trouble breathing)",
         )
+
+
+def _warning_signs(sheet: Sheet, name: str, rules: list[Rule]) -> set[str]:
+    """Which of pain, bleeding, weakness and numbness a finding's question or rules name."""
+    words = " ".join([sheet.findings[name].ask, *(r.text for r in rules)])
+    return {sign for sign, pattern in WARNING_WORDS.items() if pattern.search(words)}
+
+
+def _severity_at_any_hour(report: _Report) -> None:
+    """A sign that counts only inside a time window needs a severe form that counts at any hour.
+
+    Pain, bleeding, weakness and numbness are often normal early and a danger later, but a
+    severe or worsening one is a danger at every hour: a rule gated by 'after'/'within' alone
+    would tell a patient with the severe form less than the published advice does.
+    """
+    sheet = report.parsed.sheet
+    rules_of = {name: [r for r in sheet.rules if name in r.condition.findings()]
+                for name in sheet.findings}
+    any_hour: set[str] = set()  # signs some untimed rule at urgent or above covers
+    for name, rules in rules_of.items():
+        severe = [r for r in rules if not time_limits(r.condition) and _at_least_urgent(r)]
+        if severe:
+            any_hour |= _warning_signs(sheet, name, severe)
+    for name, rules in rules_of.items():
+        if not rules or not all(time_limits(r.condition) for r in rules):
+            continue
+        if all(_at_least_urgent(r) for r in rules) or _lasting_only(sheet, name, rules):
+            continue
+        for sign in sorted(_warning_signs(sheet, name, rules) - any_hour):
+            report.add(
+                ("findings", name), "error", "severity-any-hour",
+                f"finding {name!r} names {sign} but counts only inside a time window and below "
+                f"'urgent'; add a separate finding for severe or worsening {sign} with a rule "
+                "at 'urgent' or 'emergency' and no 'after'/'within', so it counts at any hour",
+            )
+
+
+def _at_least_urgent(rule: Rule) -> bool:
+    return rule.tier.rank >= Tier.URGENT.rank
+
+
+def _lasting_only(sheet: Sheet, name: str, rules: list[Rule]) -> bool:
+    """The sign is listed as normal for a time and counts only from then on: its length is the
+    warning (a lip still numb a day after a dental block), not a severity hidden by a window."""
+    normal = [e.lasts_hours for e in sheet.expected if e.finding == name and e.lasts_hours]
+    if not normal:
+        return False
+    limits = [atom for r in rules for atom in time_limits(r.condition)]
+    return all(a.kind == "after" and a.hours >= max(normal) for a in limits)
+
+
+def _chills_like_fever(report: _Report) -> None:
+    """Where a temperature is measured, chills must be asked and weigh as much as a fever.
+
+    Shaking chills can come before the temperature rises, or with a normal reading; a sheet
+    that sends a measured fever to 'urgent' but chills only to 'contact' under-triages them.
+    """
+    sheet = report.parsed.sheet
+    temperatures = [
+        name for name, f in sheet.findings.items()
+        if f.kind == "number"
+        and ((f.unit or "").strip().lower() in TEMPERATURE_UNITS or "temperat" in name)
+    ]
+    if not temperatures:
+        return
+    fever_tier = max((sheet.finding_tier(n) for n in temperatures), key=lambda t: t.rank)
+    chills = [n for n, f in sheet.findings.items() if f.kind == "yes_no" and CHILLS.search(f.ask)]
+    if not chills:
+        report.add(
+            ("findings", temperatures[0]), "error", "chills-like-fever",
+            f"the sheet measures {temperatures[0]!r} but never asks about chills; add a "
+            f"finding that asks about chills with a rule at {fever_tier.value!r}, as for a fever",
+        )
+        return
+    alone = {name: _tier_alone(sheet, name) for name in chills}
+    best = max(chills, key=lambda n: alone[n].rank)
+    if alone[best].rank < fever_tier.rank:
+        report.add(
+            ("findings", best), "error", "chills-like-fever",
+            f"a yes to chills (finding {best!r}) alone gives only {alone[best].value!r}, but a "
+            f"fever reaches {fever_tier.value!r}; give chills their own rule at "
+            f"{fever_tier.value!r}",
+        )
+
+
+def _tier_alone(sheet: Sheet, name: str) -> Tier:
+    """The tier a yes to one finding gives with every other answer no, at any hour."""
+    facts = Facts({name: True}, None)
+    matched = [r.tier for r in sheet.rules if r.condition.evaluate(facts) is not False]
+    return max(matched, key=lambda t: t.rank, default=Tier.SELF_CARE)
 
 
 def _status(report: _Report) -> None:
