@@ -125,6 +125,7 @@ NUMBER_CASES = [
     ("CS104", "100.4", Tier.URGENT),
     ("CS104", "unsure", Tier.URGENT),
     ("CS107", "100.3", Tier.CONTACT),
+    ("CS107", "100.9", Tier.CONTACT),  # CS107 calls now from 101 F (issue 12)
     ("CS107", "101", Tier.URGENT),
     ("CS111", "98.6", Tier.CONTACT),
     ("CS111", "100.4", Tier.URGENT),
@@ -133,6 +134,6 @@ NUMBER_CASES = [
 
 @pytest.mark.parametrize(("code", "temperature", "tier"), NUMBER_CASES)
 def test_a_measured_temperature_decides_fever(code: str, temperature: str, tier: Tier) -> None:
-    """Feeling hot is 'watch'; 100.4 F or more (or a temperature not taken) is 'call now'."""
+    """Feeling hot is 'watch'; a fever at the sheet's line, or none taken, is 'call now'."""
     answers = {"feel_feverish": "yes", "temperature": temperature}
     assert triage(SHEETS[code], answers, 30.0).tier is tier
