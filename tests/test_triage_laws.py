@@ -19,7 +19,7 @@ from caresheet.model.sheet import Sheet, Tier
 P586: Sheet = read_file(
     Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library" / "P586.en.md"
 ).sheet
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 YES_NO = ["yes", "no", "unsure"]
 TIERS = [Tier.EMERGENCY, Tier.URGENT, Tier.CONTACT]
 

@@ -138,7 +138,9 @@ def test_triage_json_gives_the_tier_the_sheet_implies(
     if not case["matched"]:
         assert result["matched"] == []
     assert {a["kind"] for a in result["assumed"]} >= set(case.get("assumed", []))
-    assert result["emergency_line"] == "Call 911 anytime you think you may need emergency care."
+    assert result["emergency_line"] == (
+        "If you think it could be an emergency, call 911 at any time."
+    )
     assert {"action", "normal", "sheet"} <= set(result)
     assert result["sheet"]["status"] == "draft"
 
@@ -156,7 +158,7 @@ def test_triage_text_puts_the_action_first(library: tuple[str, Path]) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "Call 911 now."
     assert "  - You passed out." in lines
-    assert lines[-1] == "Call 911 anytime you think you may need emergency care."
+    assert lines[-1] == "If you think it could be an emergency, call 911 at any time."
 
 
 def test_triage_in_spanish(library: tuple[str, Path]) -> None:

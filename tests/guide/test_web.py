@@ -16,7 +16,7 @@ from icalendar import Calendar
 from helpers import LiveServer
 from team.staff import Clinicians
 
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 Issue = Callable[..., dict[str, Any]]
 
 
@@ -46,7 +46,7 @@ def test_the_guide_page_shows_the_timeline_and_tel_links(
     assert "You can stop lying flat." in html
     assert 'aria-current="time"' in html
     assert EMERGENCY_LINE in html
-    assert "Lie flat in bed for 2 hours" in html  # the personalized sheet
+    assert "Stay lying down flat for 2 hours" in html  # the personalized sheet
     engine = sa.create_engine(server.db_url)
     with engine.connect() as connection:
         reads = connection.execute(sa.text(
@@ -252,7 +252,7 @@ def test_the_handout_command_prints_a_working_link_and_writes_the_pdf(
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
-    assert "Lie flat in bed for 3 hours" in text
+    assert "Stay lying down flat for 3 hours" in text
     page = httpx.get(link, timeout=30)
     assert page.status_code == 200 and "Hello, Sam." in page.text
 

@@ -20,7 +20,7 @@ from caresheet.model.sheet import Sheet, Tier
 
 LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
 CASE_DIR = Path(__file__).parent / "cases"
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 
 
 def _load_tables() -> dict[str, list[dict[str, Any]]]:

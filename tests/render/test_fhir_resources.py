@@ -33,7 +33,9 @@ def test_plan_definition(sheets_by_lang: dict[str, Sheet], lang: str) -> None:
     )
     home, _follow_up, help_ = plan["action"]
     assert home["action"][0]["action"][0]["description"].startswith(
-        "Lie flat in bed for 2 hours" if lang == "en" else "Quédese acostado en la cama 2 horas"
+        "Stay lying down flat for 2 hours"
+        if lang == "en"
+        else "Quédese acostado boca arriba 2 horas"
     )
     assert [t["code"][0]["coding"][0]["code"] for t in help_["action"]] == [
         "emergency",

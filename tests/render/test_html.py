@@ -65,7 +65,7 @@ def test_print_page_has_filled_values_tiers_and_review_status(p586: Sheet) -> No
     html = render_print(sheet_page(p586, FILLED, qr_url="https://example.org/sheets/P586"))
     text = " ".join(" ".join(outline(html).text).split())
     assert '<html lang="en">' in html
-    assert "Lie flat in bed for 2 hours after the test" in text
+    assert "Stay lying down flat for 2 hours after the test" in text
     assert "Call 555-0100 if you need to set one up." in text
     assert "Draft: sample content, needs clinical review before use." in text
     assert "Sample content: a clinician must review this sheet" in text
@@ -74,7 +74,7 @@ def test_print_page_has_filled_values_tiers_and_review_status(p586: Sheet) -> No
     order = [
         cfh.index(w)
         for w in (
-            "Call 911 anytime",
+            "call 911 at any time",
             "Emergency Call 911 now if:",
             "Urgent Call your doctor now",
             "Watch Watch for changes",
@@ -116,7 +116,7 @@ def test_spanish_page_speaks_spanish(p586_es: Sheet) -> None:
     html = render_print(sheet_page(p586_es, FILLED, lang="es"))
     text = " ".join(" ".join(outline(html).text).split())
     assert '<html lang="es">' in html and '<article class="sheet" lang="es">' in html
-    assert "Quédese acostado en la cama 2 horas después de la prueba" in text
+    assert "Quédese acostado boca arriba 2 horas después de la prueba" in text
     assert "Llame a su médico ahora al 555-0100." in text
     assert "Borrador: contenido de muestra" in text
     assert '"Página "' in html  # the page footer of the PDF

@@ -50,7 +50,7 @@ def test_spanish_ui_words_come_from_the_catalog_as_before(p586_es: Sheet) -> Non
     wording = wording_for("es")
     assert wording.tiers[Tier.EMERGENCY].heading == "Llame al 911 ahora si:"
     assert wording.emergency_line == (
-        "Llame al 911 siempre que crea que necesita atención de emergencia."
+        "Si cree que puede ser una emergencia, llame al 911 en cualquier momento."
     )
     assert action_for(Tier.URGENT, "es-MX", "555-0100") == (
         "Llame a su médico ahora al 555-0100. Si no le contestan, busque atención de inmediato."

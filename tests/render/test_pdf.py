@@ -61,10 +61,10 @@ def test_normal_print_fits_on_two_pages(pdfs: dict[str, Path], name: str) -> Non
         (
             "en",
             [
-                "Lie flat in bed for 2 hours",
+                "Stay lying down flat for 2 hours",
                 "Call 555-0100 if you need to set one up",
                 "Call your doctor now at 555-0100",
-                "Call 911 anytime you think you may need",
+                "If you think it could be an emergency, call 911",
                 "P586",
                 "Version 1",
                 "Draft",
@@ -72,13 +72,13 @@ def test_normal_print_fits_on_two_pages(pdfs: dict[str, Path], name: str) -> Non
                 "needs clinical review",
             ],
         ),
-        ("en-large", ["Lie flat in bed for 2 hours", "555-0100", "Page 1 of"]),
+        ("en-large", ["Stay lying down flat for 2 hours", "555-0100", "Page 1 of"]),
         (
             "es",
             [
-                "Quédese acostado en la cama 2 horas",
+                "Quédese acostado boca arriba 2 horas",
                 "Llame al 555-0100 si necesita",
-                "Llame al 911 siempre que crea",
+                "Si cree que puede ser una emergencia",
                 "Página 1 de",
                 "Versión 1",
                 "Borrador",

@@ -35,7 +35,7 @@ def run(folder: Path, *args: str, ok: bool = True) -> subprocess.CompletedProces
 def test_text_is_the_default(workdir: Path) -> None:
     out = run(workdir, "show", "P586", *FILLED).stdout.decode()
     assert "[URGENT] Call your doctor now, or get care right away, if:" in out
-    assert "Lie flat in bed for 2 hours" in " ".join(out.split())
+    assert "Stay lying down flat for 2 hours" in " ".join(out.split())
 
 
 def test_pdf_to_a_file_in_spanish_large_print(workdir: Path) -> None:
@@ -59,14 +59,14 @@ def test_pdf_to_a_file_in_spanish_large_print(workdir: Path) -> None:
             ["pdftotext", str(target), "-"], capture_output=True, text=True
         ).stdout.split()
     )
-    assert "Quédese acostado en la cama 2 horas" in text and "555-0100" in text
+    assert "Quédese acostado boca arriba 2 horas" in text and "555-0100" in text
 
 
 @pytest.mark.parametrize(
     ("fmt", "expected"),
     [
         ("html", b'<html lang="en">'),
-        ("sms", b"Call 911 anytime you think you may need emergency care."),
+        ("sms", b"If you think it could be an emergency, call 911 at any time."),
     ],
 )
 def test_other_formats(workdir: Path, fmt: str, expected: bytes) -> None:

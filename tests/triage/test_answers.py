@@ -49,7 +49,7 @@ def test_an_unknown_finding_lists_the_valid_ones() -> None:
     with pytest.raises(UnknownFindingError) as caught:
         read_answers(SHEET, {"pian": "yes"})
     assert str(caught.value) == (
-        "unknown finding 'pian'; valid findings: bleeding, fever, opened, pain, pus, "
+        "unknown finding 'pian'; valid findings: bleeding, chills, fever, opened, pain, pus, "
         "red_streaks, temperature"
     )
 

@@ -20,7 +20,7 @@ SHEET: Sheet = read_file(ROOT / "src" / "caresheet" / "library" / "P586.en.md").
 CASES: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "p586_cases.yaml").read_text()
 )
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 
 
 def run(case: dict[str, Any], params: dict[str, str] | None = None) -> Disposition:

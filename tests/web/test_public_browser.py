@@ -14,7 +14,7 @@ import pytest
 
 from helpers import LiveServer, axe_violations, fonts_load, sideways_overflow
 
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 
 PAGES = {
     "home": "/",

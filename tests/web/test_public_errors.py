@@ -15,7 +15,7 @@ from asgi_client import AppClient
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.web.app import create_app
 
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 
 
 def _add_failing_routes(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from asgi_client import AppClient
 from caresheet.web.app import create_app
 from caresheet.web.deps import accepted_languages, supported_language
 
-EMERGENCY_LINE = "Call 911 anytime you think you may need emergency care."
+EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 
 
 @pytest.fixture

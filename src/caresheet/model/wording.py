@@ -34,7 +34,7 @@ def wording_for(language: str) -> Wording:
     gettext = gettext_for(language).gettext
     return Wording(
         call_for_help=gettext("When should you call for help?"),
-        emergency_line=gettext("Call 911 anytime you think you may need emergency care."),
+        emergency_line=gettext("If you think it could be an emergency, call 911 at any time."),
         normal_heading=gettext("What is normal"),
         tiers={
             Tier.EMERGENCY: TierWords(
