@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from caresheet.authoring import read_file
+from caresheet.authoring.parse import read_file
+from caresheet.model.sheet import Sheet
 from caresheet.render.html import render_page, render_print, sheet_page
 from caresheet.render.text import render_text
-from caresheet.sheet import Sheet
 from caresheet.web.deps import chrome_for
 from p586_shingles import HASH_FILE, reference_hashes, shared_with_reference
 
