@@ -116,7 +116,7 @@ def test_error_page_speaks_spanish_when_asked(client: AppClient) -> None:
     response = client.get("/no-such-page?lang=es")
     assert response.status_code == 404
     assert '<html lang="es">' in response.text
-    assert "Llame al 911" in response.text
+    assert "llame al 911 en cualquier momento" in response.text
 
 
 @pytest.mark.postgres

@@ -35,7 +35,7 @@ def test_home_in_spanish_by_query_or_browser(client: AppClient) -> None:
     assert '<html lang="es">' in client.get("/?lang=es").text
     spanish = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}).text
     assert '<html lang="es">' in spanish
-    assert "Llame al 911" in spanish
+    assert "llame al 911 en cualquier momento" in spanish
     assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "fr, de"}).text
 
 
