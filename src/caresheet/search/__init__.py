@@ -8,14 +8,15 @@ One ranking on both stores: the query is cleaned, corrected and expanded here, i
 phrases of analyzed terms; the store's full-text index (FTS5 bm25 or ts_rank_cd, weighted
 title > aliases > keywords > body) only scores them. Whatever the query holds (quotes, FTS
 operators, SQL, emoji, NUL bytes, 10 kB of text) it becomes quoted terms, never syntax, so
-search never fails on what a person typed.
+search never fails on what a person typed. A repeated query is answered from the process's
+cache of recent answers until the index changes (``caresheet.search.cache``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markupsafe import Markup
@@ -26,6 +27,7 @@ from caresheet.errors import BadInputError
 from caresheet.i18n import gettext_for
 from caresheet.search import match as matching
 from caresheet.search.analysis import fold, query_stems, words
+from caresheet.search.cache import answers_for
 from caresheet.search.plan import (
     Phrase,
     Plan,
@@ -156,20 +158,35 @@ def search(
     limit = max(1, min(limit, 100))
     if not text:
         return Results(query=text)
+    generation = matching.generation(session)
+    answers = answers_for(session)
+    key = (generation, text, language, limit)
+    cached = answers.get(key) if answers is not None else None
+    if isinstance(cached, Results):
+        return replace(cached, hits=list(cached.hits))  # a caller may change its own list
+    results = _search(session, text, language, limit, generation)
+    if answers is not None:
+        answers.put(key, replace(results, hits=list(results.hits)))
+    return results
+
+
+def _search(
+    session: Session, text: str, language: str | None, limit: int, generation: int
+) -> Results:
     found: dict[int, Hit] = {}
     jump = _by_sheet_code(session, text, language, found)
     _by_any_clinical_code(session, text, language, found)
     query_words = words(text)[:MAX_WORDS]
     plan: Plan | None = None
     if query_words:
-        dictionary = term_dictionary(session)
+        dictionary = term_dictionary(session, generation)
         plan = plan_query(query_words, language, dictionary, vocabulary())
         _by_text(session, plan, language, limit, found)
     hits = sorted(found.values(), key=lambda h: (-h.score, h.title, h.language))[:limit]
     corrected = " ".join(plan.corrected) if plan is not None and plan.changed and hits else None
     suggestion = None
     if not hits and query_words:
-        suggestion = did_you_mean(session, query_words, language)
+        suggestion = did_you_mean(session, query_words, language, generation)
     return Results(query=text, hits=hits, jump=jump, suggestion=suggestion, corrected=corrected)
 
 
@@ -256,9 +273,11 @@ def _by_text(
         found[doc_id] = _hit(documents[doc_id], score, "text", plan.marks, plan.phrases)
 
 
-def did_you_mean(session: Session, query_words: list[str], language: str | None) -> str | None:
+def did_you_mean(
+    session: Session, query_words: list[str], language: str | None, generation: int | None = None
+) -> str | None:
     """A nearby query that finds something, built from indexed words; None if there is none."""
-    dictionary = term_dictionary(session)
+    dictionary = term_dictionary(session, generation)
     vocab_words = vocabulary_words(vocabulary())
     changed = False
     suggested: list[str] = []

@@ -6,7 +6,7 @@ terms. ``sync`` keeps it in step: ``caresheet.sheets`` calls it, in the same tra
 after every import, new version and status change; a retired sheet leaves the index.
 ``bulk_index`` loads many sheets at once (the benchmark, a rebuild). ``search_terms`` counts
 the sheets each term is in, for typo correction; ``search_state.generation`` changes with
-every write so a process knows when its cached dictionary is stale.
+every write so a process knows when its cached dictionary and answers are stale.
 
 Reading the index (the full-text queries, look-ups by code) is ``caresheet.search.match``;
 the SQL that differs between the databases lives in these two modules, and
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from caresheet.errors import NotFoundError
 from caresheet.model.sheet import Sheet, fill_params
 from caresheet.search.analysis import analyzed
+from caresheet.search.cache import mark_written
 from caresheet.search.match import language_token
 from caresheet.store import sheets as sheet_store
 
@@ -283,4 +284,5 @@ def _add_terms(session: Session, counts: Counter[str], sign: int) -> None:
 
 
 def _bump_generation(session: Session) -> None:
+    mark_written(session)
     session.execute(text("UPDATE search_state SET generation = generation + 1 WHERE id = 1"))

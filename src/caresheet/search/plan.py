@@ -117,10 +117,13 @@ def vocabulary_words(vocab: Vocabulary) -> frozenset[str]:
     return found
 
 
-def term_dictionary(session: Session) -> TermDictionary:
-    """The index's terms (plus the lay vocabulary's words), rebuilt when the index changed."""
+def term_dictionary(session: Session, generation: int | None = None) -> TermDictionary:
+    """The index's terms (plus the lay vocabulary's words), rebuilt when the index changed.
+
+    ``generation`` is the index's change counter when the caller has just read it."""
     key = str(session.get_bind().engine.url)
-    generation = matching.generation(session)
+    if generation is None:
+        generation = matching.generation(session)
     cached = _CACHE.dictionaries.get(key)
     if cached is not None and cached[0] == generation:
         return cached[1]

@@ -1,0 +1,148 @@
+"""Cached answers: a repeated query skips the index, and no answer outlives a change.
+
+Each test runs on SQLite and PostgreSQL (``db_url``); changes go through ``caresheet.sheets``,
+the library's one write path, as every face does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from caresheet import search, sheets
+from caresheet.library import LIBRARY_DIR
+from caresheet.search import cache as search_cache
+from caresheet.store.db import Store
+
+P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
+TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
+
+
+class Rollback(Exception):
+    """Raised inside a store session to roll its transaction back."""
+
+
+def _write(folder: Path, title: str) -> Path:
+    assert TITLE_LINE in P586
+    path = folder / "P586.en.md"
+    path.write_text(P586.replace(TITLE_LINE, f'title: "{title}"'), encoding="utf-8")
+    return path
+
+
+def _titles(store: Store, query: str) -> list[str]:
+    with store.session(write=False) as session:
+        return [hit.title for hit in search.search(session, query).hits]
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    store = Store.open(db_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every SQL statement the store runs from now on."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(store.engine, "before_cursor_execute", record)
+
+
+def test_a_repeated_query_reads_only_the_change_counter(
+    store: Store, tmp_path: Path, statements: list[str]
+) -> None:
+    with store.session() as session:
+        sheets.import_paths(session, [LIBRARY_DIR])
+    with store.session(write=False) as session:
+        first = search.search(session, "spinal tap")
+        statements.clear()
+        again = search.search(session, "spinal tap")
+    assert again == first and first.hits[0].code == "P586"
+    assert len(statements) == 1 and "search_state" in statements[0]
+    # Another language, limit or text is another answer.
+    with store.session(write=False) as session:
+        statements.clear()
+        search.search(session, "spinal tap", language="es")
+        search.search(session, "spinal tap", limit=1)
+    assert len(statements) > 2
+
+
+def test_a_caller_changing_its_hits_does_not_change_the_cache(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+    with store.session(write=False) as session:
+        search.search(session, "spinal tap").hits.clear()
+        assert [h.code for h in search.search(session, "spinal tap").hits] == ["P586"]
+
+
+def test_no_cached_answer_outlives_an_import_or_a_status_change(
+    store: Store, tmp_path: Path
+) -> None:
+    assert _titles(store, "okapi") == []  # cached: nothing
+    with store.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+    assert _titles(store, "okapi") == ["Spinal Tap: Okapi Edition"]  # cached: found
+    with store.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+    assert _titles(store, "okapi") == []
+    assert _titles(store, "zebrafinch") == ["Spinal Tap: Zebrafinch Edition"]
+    with store.session() as session:
+        sheets.set_status(session, "P586", "en", 2, "published")
+    with store.session(write=False) as session:
+        (hit,) = search.search(session, "zebrafinch").hits
+    assert hit.status == "published"
+    with store.session() as session:
+        sheets.set_status(session, "P586", "en", 2, "retired")
+    # Version 1 (draft, Okapi) is what current() returns once version 2 is retired.
+    assert _titles(store, "zebrafinch") == []
+    assert _titles(store, "okapi") == ["Spinal Tap: Okapi Edition"]
+
+
+def test_an_answer_from_a_rolled_back_write_is_never_served(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+    with pytest.raises(Rollback), store.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        # The session sees its own write, under a counter the rollback will give back.
+        assert [h.title for h in search.search(session, "okapi").hits] == [
+            "Spinal Tap: Okapi Edition"
+        ]
+        raise Rollback
+    # Another write now takes that same counter value: its answers must be its own.
+    with store.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+    assert _titles(store, "okapi") == []
+    assert _titles(store, "zebrafinch") == ["Spinal Tap: Zebrafinch Edition"]
+
+
+def test_each_database_has_its_own_answers(tmp_path: Path) -> None:
+    one, two = (Store.open(f"sqlite:///{tmp_path}/{n}.db") for n in ("one", "two"))
+    with one.session() as session:
+        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+    assert _titles(one, "spinal tap") == ["Spinal Tap: At Home"]
+    assert _titles(two, "spinal tap") == []
+    one.close()
+    two.close()
+
+
+def test_the_cache_keeps_at_most_its_size() -> None:
+    answers = search_cache.Answers(size=2)
+    for n in range(3):
+        answers.put((7, f"q{n}", None, 20), n)
+    assert len(answers) == 2 and answers.get((7, "q0", None, 20)) is None
+    answers.put((8, "q", None, 20), "new")  # a newer index: older answers go at once
+    assert len(answers) == 1
