@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from caresheet import guide, sheets
 from caresheet.store.db import Store
 from caresheet.team import accounts
 from caresheet.team.accounts import Role, User
 
 NOW = dt.datetime(2025, 1, 15, 9, 0, tzinfo=dt.UTC)  # in the past: queued mail is due
 PASSWORD = "correct horse battery staple"
+P586 = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library" / "P586.en.md"
 
 
 @pytest.fixture
@@ -37,3 +40,17 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 def add(store: Store, email: str, role: Role, password: str = PASSWORD) -> User:
     with store.session() as session:
         return accounts.add_user(session, email, password, role, NOW)
+
+
+def issue_handout(store: Store) -> int:
+    """A real handout's id: an escalation points at its handout by foreign key."""
+    with store.session() as session:
+        sheets.import_paths(session, [P586])
+        issued = guide.issue(session, code="P586", language="en",
+                             params={"lie_flat_hours": "2"}, procedure_time=NOW, now=NOW)
+    return issued.handout.id
+
+
+@pytest.fixture
+def handout_id(store: Store) -> int:
+    return issue_handout(store)

@@ -1,7 +1,8 @@
 """Real servers at the edge of the world, on 127.0.0.1: an SMTP server and a webhook receiver.
 
 ``SmtpSink`` runs aiosmtpd's Controller and keeps every message it accepts. ``WebhookSink`` is
-an ``http.server`` in a thread that keeps each POST (headers and exact body bytes); it can be
+an ``http.server`` in a thread that keeps each POST (headers and exact body bytes), answering
+after ``delay`` seconds; it can be
 created on a port without listening yet (``start()`` later) to stand for a receiver that is
 down at first.
 """
@@ -62,9 +63,12 @@ class Received:
 
 
 class WebhookSink:
-    def __init__(self, port: int | None = None, status: int = 204) -> None:
+    """``delay`` seconds before each answer stands for a slow receiver."""
+
+    def __init__(self, port: int | None = None, status: int = 204, delay: float = 0.0) -> None:
         self.port = port or free_port()
         self.status = status
+        self.delay = delay
         self.received: list[Received] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -82,6 +86,7 @@ class WebhookSink:
                 sink.received.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+                time.sleep(sink.delay)
                 self.send_response(sink.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from caresheet.team import notify
+from caresheet.team.notify.senders import verify_signature
 from helpers import LiveServer, axe_violations, caresheet_command, sideways_overflow
 
 from .receivers import SmtpSink, WebhookSink, wait_for
@@ -162,7 +162,7 @@ def test_clinician_issues_patient_reports_team_closes(
     webhook.start()
     wait_for(lambda: webhook.received, timeout=30, what="the webhook after a retry")
     hook = webhook.received[0]
-    assert notify.verify_signature(hook.body, SECRET, hook.headers["x-caresheet-signature"])
+    assert verify_signature(hook.body, SECRET, hook.headers["x-caresheet-signature"])
     assert json.loads(hook.body)["escalation"]["tier"] == "urgent"
     assert len(smtp.messages) == 1 and len(webhook.received) == 1
     nurse.goto(f"{server.url}/team/inbox?closed=1")

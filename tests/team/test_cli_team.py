@@ -102,18 +102,21 @@ def test_help_has_an_example(command: list[str]) -> None:
 
 def test_worker_once_delivers_what_is_due(env: str, tmp_path: Path) -> None:
     from caresheet.model.sheet import Tier
-    from caresheet.team import escalations, notify
+    from caresheet.team import escalations
+    from caresheet.team.notify.settings import Settings
+    from team.conftest import issue_handout
 
     smtp = SmtpSink().start()
     try:
         settings_env = {"CARESHEET_SMTP_HOST": "127.0.0.1", "CARESHEET_SMTP_PORT": str(smtp.port),
                         "CARESHEET_NOTIFY_EMAIL": "team@clinic.example"}
         store = Store.open(env)
+        handout_id = issue_handout(store)
         with store.session() as session:
             escalations.open_escalation(
-                session, handout_id=1, source="checkin", source_id=1, tier=Tier.EMERGENCY,
+                session, handout_id=handout_id, source="checkin", source_id=1, tier=Tier.EMERGENCY,
                 reasons=["You passed out."], now=NOW,
-                settings=notify.Settings.from_env(settings_env))
+                settings=Settings.from_env(settings_env))
         store.close()
         done = runner.invoke(app, ["worker", "--once"], env=settings_env)
         assert done.exit_code == 0 and "delivered 1, failed 0" in done.output

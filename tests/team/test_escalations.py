@@ -14,19 +14,22 @@ from caresheet import guide, sheets
 from caresheet.errors import BadInputError
 from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
-from caresheet.team import audit, escalations, notify
+from caresheet.team import audit, escalations
 from caresheet.team.accounts import Role
+from caresheet.team.notify import outbox
+from caresheet.team.notify.settings import Settings
 
-from .conftest import NOW, add
+from .conftest import NOW, add, issue_handout
 
 P586 = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library" / "P586.en.md"
-NO_CHANNELS = notify.Settings()
+NO_CHANNELS = Settings()
 
 
 def open_at(store: Store, tier: Tier, source_id: int, minutes: int) -> int:
+    handout_id = issue_handout(store)
     with store.session() as session:
         return escalations.open_escalation(
-            session, handout_id=1, source="checkin", source_id=source_id, tier=tier,
+            session, handout_id=handout_id, source="checkin", source_id=source_id, tier=tier,
             reasons=[f"rule for {tier.value}"], now=NOW + dt.timedelta(minutes=minutes),
             settings=NO_CHANNELS,
         ).id
@@ -117,11 +120,12 @@ def test_acknowledge_and_close_record_who_and_when(store: Store) -> None:
     assert ("escalation.closed", doctor.actor) in actions
 
 
-def test_teach_back_misses_on_warning_signs_are_flagged(store: Store) -> None:
+def test_teach_back_misses_on_warning_signs_are_flagged(store: Store, handout_id: int) -> None:
     with store.session() as session:
-        none = escalations.on_teach_back(session, handout_id=3, result_id=1, missed=[], now=NOW)
+        none = escalations.on_teach_back(session, handout_id=handout_id, result_id=1, missed=[],
+                                         now=NOW)
         flagged = escalations.on_teach_back(
-            session, handout_id=3, result_id=2, missed=["You passed out. What do you do?"],
+            session, handout_id=handout_id, result_id=2, missed=["You passed out. What do you do?"],
             sheet_code="P586", now=NOW,
         )
     assert none is None and flagged is not None
@@ -129,21 +133,23 @@ def test_teach_back_misses_on_warning_signs_are_flagged(store: Store) -> None:
     assert flagged.reasons == ("Missed in teach-back: You passed out. What do you do?",)
 
 
-def test_escalation_and_its_notifications_are_one_transaction(store: Store) -> None:
-    settings = notify.Settings(smtp_host="127.0.0.1", notify_email=("a@b.example",),
+def test_escalation_and_its_notifications_are_one_transaction(store: Store,
+                                                             handout_id: int) -> None:
+    settings = Settings(smtp_host="127.0.0.1", notify_email=("a@b.example",),
                                webhook_url="http://127.0.0.1:9/")
     with pytest.raises(RuntimeError), store.session() as session:
-        escalations.open_escalation(session, handout_id=1, source="checkin", source_id=1,
+        escalations.open_escalation(session, handout_id=handout_id, source="checkin", source_id=1,
                                     tier=Tier.URGENT, reasons=[], now=NOW, settings=settings)
         raise RuntimeError("the check-in's transaction fails after the hook")
     with store.session() as session:
-        assert escalations.inbox(session) == [] and notify.messages(session) == []
+        assert escalations.inbox(session) == [] and outbox.messages(session) == []
     with store.session() as session:
         escalation = escalations.open_escalation(
-            session, handout_id=1, source="checkin", source_id=1, tier=Tier.URGENT, reasons=[],
+            session, handout_id=handout_id, source="checkin", source_id=1, tier=Tier.URGENT,
+            reasons=[],
             now=NOW, settings=settings)
     with store.session() as session:
-        queued = notify.messages(session, escalation.id)
+        queued = outbox.messages(session, escalation.id)
     assert sorted(m.channel for m in queued) == ["email", "webhook"]
 
 

@@ -13,9 +13,12 @@ import pytest
 
 from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
-from caresheet.team import escalations, notify
+from caresheet.team import escalations
+from caresheet.team.notify import outbox
+from caresheet.team.notify.settings import Settings
 from helpers import LiveServer
 
+from .conftest import issue_handout
 from .receivers import SmtpSink
 from .staff import PASSWORD, add_staff, add_user, client_for, csrf_for, csrf_of, email_for, log_in
 
@@ -254,21 +257,23 @@ def test_notifications_failing_for_long_are_shown_to_the_team(tmp_path: Path) ->
     live = LiveServer(url, workdir=tmp_path, env={"CARESHEET_WORKER": "off"}).start()
     store = Store.open(url)
     sink = SmtpSink()  # not listening yet: delivery fails
-    settings = notify.Settings.from_env({
+    settings = Settings.from_env({
         "CARESHEET_SMTP_HOST": "127.0.0.1", "CARESHEET_SMTP_PORT": str(sink.port),
         "CARESHEET_SMTP_FROM": "caresheet@clinic.example",
         "CARESHEET_NOTIFY_EMAIL": "nurses@clinic.example",
     })
     try:
         add_staff(live)
-        queued = dt.datetime.now(dt.UTC) - notify.OVERDUE_AFTER - dt.timedelta(minutes=1)
+        queued = dt.datetime.now(dt.UTC) - outbox.OVERDUE_AFTER - dt.timedelta(minutes=1)
+        handout_id = issue_handout(store)
         with store.session() as session:
             escalations.open_escalation(
-                session, handout_id=1, source="checkin", source_id=1, tier=Tier.URGENT,
-                reasons=["You have a very bad headache."], sheet_code="P586", now=queued,
+                session, handout_id=handout_id, source="checkin", source_id=1,
+                tier=Tier.URGENT, reasons=["You have a very bad headache."], sheet_code="P586",
+                now=queued,
                 settings=settings,
             )
-        notify.deliver_due(store.session, settings)
+        outbox.deliver_due(store.session, settings)
         with client_for(live, "clinician") as client:
             for path in ("/team", "/team/inbox"):
                 shown = client.get(path).text
@@ -280,7 +285,7 @@ def test_notifications_failing_for_long_are_shown_to_the_team(tmp_path: Path) ->
         with client_for(live, "clinician") as client:
             sink.start()
             later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-            assert notify.deliver_due(store.session, settings, now=later).delivered == 1
+            assert outbox.deliver_due(store.session, settings, now=later).delivered == 1
             assert "not reached the care team" not in client.get("/team/inbox").text
     finally:
         sink.stop()

@@ -14,7 +14,9 @@ import typer
 from caresheet.cli.app import app, reports_errors
 from caresheet.config import database_url
 from caresheet.store.db import Store
-from caresheet.team import accounts, audit, notify
+from caresheet.team import accounts, audit
+from caresheet.team.notify import outbox, settings
+from caresheet.team.notify.worker import run_worker
 
 user_app = typer.Typer(
     help="Care-team accounts: add, list, disable, password.", no_args_is_help=True
@@ -135,17 +137,17 @@ def worker(
 
     Example: caresheet worker --interval 5
     """
-    settings = notify.Settings.from_env()
+    chosen = settings.configure(settings.Settings.from_env())
     store = _store()
     try:
         if once:
-            report = notify.deliver_due(store.session, settings)
+            report = outbox.deliver_due(store.session, chosen)
             typer.echo(f"delivered {report.delivered}, failed {report.failed}")
             return
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         typer.echo(f"worker: delivering notifications from {store.display_url}", err=True)
-        notify.run_worker(store.session, settings, stop, interval)
+        run_worker(store.session, chosen, stop, interval)
     finally:
         store.close()

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-# The handouts table must be known for handout_issuers' foreign key (0004 follows 0003).
+# The handouts table must be known for the foreign keys to it (0004 follows 0003).
 import caresheet.store.handouts  # noqa: F401
 from caresheet.store.tables import Base, UtcDateTime
 
@@ -89,9 +89,9 @@ class EscalationRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Handout and check-in keys are kept as text so this table does not depend on their types.
-    handout_id: Mapped[str] = mapped_column(String(64), index=True)
+    handout_id: Mapped[int] = mapped_column(ForeignKey("handouts.id"), index=True)
     source: Mapped[str] = mapped_column(String(16))  # "checkin" | "teach_back"
+    # A check-in's or a teach-back result's id, as text: the two live in different tables.
     source_id: Mapped[str] = mapped_column(String(64))
     tier: Mapped[str] = mapped_column(String(16))
     tier_rank: Mapped[int] = mapped_column(Integer)
@@ -121,10 +121,14 @@ class OutboxRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # The same on every attempt, so a receiver can drop a duplicate (Idempotency-Key).
+    idempotency_key: Mapped[str] = mapped_column(String(64))
     # A worker that takes a message holds it until this time; a crashed worker's lease runs out.
     claimed_until: Mapped[dt.datetime | None] = mapped_column(
         UtcDateTime(), nullable=True
     )
+    # Which claim holds the lease: only its holder may renew it or record a failure.
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(
         UtcDateTime(), nullable=True
     )

@@ -2,12 +2,14 @@
 
 Each one waits in the care team's inbox until a clinician acknowledges it (who, when) and
 closes it with a note. Opening one queues its notifications in the same transaction
-(``notify.enqueue_escalation``), so there is never an escalation nobody was told about.
+(``outbox.enqueue_escalation``), so there is never an escalation nobody was told about.
+Where they go is the notification ``Settings`` the face read at start: pass them as
+``settings=``; a caller that has none gets the process's (``notify.settings.configured``).
 
 Hooks for the guide (call in the session that saves the check-in or the teach-back result):
 ``on_checkin(session, handout_id=, checkin_id=, tier=, reasons=, sheet_code=, ip=)`` and
-``on_teach_back(session, handout_id=, result_id=, missed=, sheet_code=, ip=)``. Both are
-idempotent per source record and return the escalation or None.
+``on_teach_back(session, handout_id=, result_id=, missed=, sheet_code=, ip=)`` (both also take
+``settings=``). Both are idempotent per source record and return the escalation or None.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from sqlalchemy.orm import Session
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Tier
 from caresheet.store.team import EscalationRow
-from caresheet.team import audit, notify
+from caresheet.team import audit
 from caresheet.team.accounts import User
+from caresheet.team.notify import outbox
+from caresheet.team.notify.settings import Settings, configured
 
 ESCALATE_AT = Tier.CONTACT
 MAX_NOTE = 4000
@@ -40,7 +44,7 @@ class EscalationStatus(StrEnum):
 @dataclass(frozen=True)
 class Escalation:
     id: int
-    handout_id: str
+    handout_id: int
     source: str
     source_id: str
     tier: Tier
@@ -72,14 +76,14 @@ def needs_team(tier: Tier | str) -> bool:
 def open_escalation(
     session: Session,
     *,
-    handout_id: object,
+    handout_id: int,
     source: str,
     source_id: object,
     tier: Tier,
     reasons: Sequence[str],
     sheet_code: str | None = None,
     now: dt.datetime | None = None,
-    settings: notify.Settings | None = None,
+    settings: Settings | None = None,
 ) -> Escalation:
     """Open an escalation (or return the one already open for this source) and queue notices."""
     existing = session.scalar(
@@ -91,18 +95,18 @@ def open_escalation(
         return _escalation(existing)
     moment = now or dt.datetime.now(dt.UTC)
     row = EscalationRow(
-        handout_id=str(handout_id), source=source, source_id=str(source_id), tier=tier.value,
+        handout_id=handout_id, source=source, source_id=str(source_id), tier=tier.value,
         tier_rank=tier.rank, sheet_code=sheet_code, reasons=json.dumps(list(reasons)),
         created_at=moment, status=EscalationStatus.OPEN.value,
     )
     session.add(row)
     session.flush()
     escalation = _escalation(row)
-    notice = notify.EscalationNotice(
+    notice = outbox.EscalationNotice(
         escalation_id=row.id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),
         source=source, created_at=moment,
     )
-    notify.enqueue_escalation(session, notice, settings or notify.Settings.from_env(), moment)
+    outbox.enqueue_escalation(session, notice, settings or configured(), moment)
     audit.record(session, audit.SYSTEM, "escalation.opened", f"escalation:{row.id}", None,
                  {"handout": str(handout_id), "tier": tier.value, "source": source}, moment)
     return escalation
@@ -111,13 +115,14 @@ def open_escalation(
 def on_checkin(
     session: Session,
     *,
-    handout_id: object,
+    handout_id: int,
     checkin_id: object,
     tier: Tier | str,
     reasons: Sequence[str] = (),
     sheet_code: str | None = None,
     ip: str | None = None,
     now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> Escalation | None:
     """Record the check-in in the audit log and open an escalation when it needs the team."""
     level = Tier(tier)
@@ -126,20 +131,21 @@ def on_checkin(
         return None
     return open_escalation(
         session, handout_id=handout_id, source="checkin", source_id=checkin_id, tier=level,
-        reasons=reasons, sheet_code=sheet_code, now=now,
+        reasons=reasons, sheet_code=sheet_code, now=now, settings=settings,
     )
 
 
 def on_teach_back(
     session: Session,
     *,
-    handout_id: object,
+    handout_id: int,
     result_id: object,
     missed: Sequence[str],
     sheet_code: str | None = None,
     tier: Tier | str = Tier.CONTACT,
     ip: str | None = None,
     now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> Escalation | None:
     """Flag a teach-back in which the patient missed warning-sign questions (``missed``).
 
@@ -153,7 +159,7 @@ def on_teach_back(
     return open_escalation(
         session, handout_id=handout_id, source="teach_back", source_id=result_id, tier=level,
         reasons=[f"Missed in teach-back: {question}" for question in missed],
-        sheet_code=sheet_code, now=now,
+        sheet_code=sheet_code, now=now, settings=settings,
     )
 
 
@@ -175,8 +181,8 @@ def inbox(session: Session, include_closed: bool = False, limit: int = 200) -> l
     return [_escalation(r) for r in session.scalars(query)]
 
 
-def for_handout(session: Session, handout_id: object) -> list[Escalation]:
-    query = select(EscalationRow).where(EscalationRow.handout_id == str(handout_id))
+def for_handout(session: Session, handout_id: int) -> list[Escalation]:
+    query = select(EscalationRow).where(EscalationRow.handout_id == handout_id)
     return [_escalation(r) for r in session.scalars(query.order_by(EscalationRow.id.desc()))]
 
 

@@ -35,13 +35,15 @@ def create_app(database_url: str | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from caresheet import config
         from caresheet.store.db import Store
-        from caresheet.team import notify
+        from caresheet.team.notify import settings, worker
 
+        # Read once, here: nothing reads the notification settings inside a request.
+        notify_settings = settings.configure(settings.Settings.from_env())
         store = Store.open(database_url or config.database_url())
         app.state.store = store
         halt_worker = None
         if os.environ.get("CARESHEET_WORKER", "on").lower() not in ("off", "0", "false", "no"):
-            halt_worker = notify.start_background_worker(store.session)
+            halt_worker = worker.start_background_worker(store.session, notify_settings)
         try:
             yield
         finally:

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from caresheet.errors import BadInputError
-from caresheet.team import accounts, audit, escalations, notify
+from caresheet.team import accounts, audit, escalations
 from caresheet.team.accounts import Login, Role, TooManyAttemptsError
+from caresheet.team.notify import outbox
 from caresheet.web import team_api, team_handouts, team_library
 from caresheet.web.deps import get_store
 from caresheet.web.security import (
@@ -162,7 +163,7 @@ def password_change(
 def team_home(request: Request, login: Annotated[Login, Depends(ANY_STAFF)]) -> Response:
     with get_store(request).session(write=False) as session:
         open_count = len(escalations.inbox(session))
-        overdue = notify.overdue(session, utcnow())
+        overdue = outbox.overdue(session, utcnow())
     return page(request, "home.html", login, open_count=open_count, overdue=overdue)
 
 
@@ -173,7 +174,7 @@ def inbox(
     show_closed = closed.lower() in {"1", "true", "yes"}
     with get_store(request).session() as session:
         items = team_handouts.inbox_items(session, escalations.inbox(session, show_closed))
-        overdue = notify.overdue(session, utcnow())
+        overdue = outbox.overdue(session, utcnow())
         audit.record(session, login.user.actor, "inbox.viewed", "inbox", client_ip(request),
                      {"shown": len(items)})
     return page(request, "inbox.html", login, items=items, show_closed=show_closed,

@@ -46,7 +46,7 @@ router = APIRouter(prefix="/api/team", tags=["care team"], responses=_errors(401
 
 class EscalationOut(BaseModel):
     id: int
-    handout_id: str
+    handout_id: int
     source: str
     tier: Tier
     sheet_code: str | None

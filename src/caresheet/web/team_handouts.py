@@ -26,10 +26,11 @@ from caresheet.render.html import sheet_page
 from caresheet.render.pdf import render_pdf
 from caresheet.store import handouts as handout_rows
 from caresheet.store import sheets
-from caresheet.team import audit, escalations, notify
+from caresheet.team import audit, escalations
 from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Login, Role, get_user
 from caresheet.team.escalations import Escalation
+from caresheet.team.notify import outbox
 from caresheet.web.deps import get_store
 from caresheet.web.security import client_ip, require_role, utcnow
 from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
@@ -244,7 +245,7 @@ class InboxItem:
     handout_link: str | None
     acknowledged_by: str | None
     closed_by: str | None
-    notices: list[notify.OutboxMessage]
+    notices: list[outbox.OutboxMessage]
 
 
 def inbox_items(session: Session, found: list[Escalation]) -> list[InboxItem]:
@@ -263,14 +264,10 @@ def inbox_items(session: Session, found: list[Escalation]) -> list[InboxItem]:
 
     items = []
     for e in found:
-        patient, link = f"Handout #{e.handout_id}", None
-        if e.handout_id.isdigit():
-            try:
-                handout = handout_rows.get(session, int(e.handout_id))
-                patient = handout.display_name or patient
-                link = f"/team/handouts/{handout.id}"
-            except NotFoundError:
-                pass
+        # A foreign key: the handout is always there.
+        handout = handout_rows.get(session, e.handout_id)
+        patient = handout.display_name or f"Handout #{e.handout_id}"
+        link = f"/team/handouts/{handout.id}"
         items.append(InboxItem(e, patient, link, email(e.acknowledged_by), email(e.closed_by),
-                               notify.messages(session, e.id)))
+                               outbox.messages(session, e.id)))
     return items
