@@ -228,4 +228,7 @@ def serve(
     open_store().close()
     import uvicorn
 
-    uvicorn.run("caresheet.web.app:create_app", factory=True, host=host, port=port)
+    # uvicorn's own X-Forwarded-* handling is off: the app decides whom to believe, by
+    # CARESHEET_TRUSTED_PROXIES (web/client.py), in one place.
+    uvicorn.run("caresheet.web.app:create_app", factory=True, host=host, port=port,
+                proxy_headers=False)

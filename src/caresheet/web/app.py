@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from caresheet.web import errors, fhir, guide, infobutton, public, sheets, team
+from caresheet.web.client import ForwardedScheme, TrustedProxies
 from caresheet.web.deps import FONT_DIR, STATIC_DIR
 from caresheet.web.headers import SecurityHeaders
 
@@ -52,8 +53,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
             store.close()
 
     app = FastAPI(title="caresheet", version="0.1.0", lifespan=lifespan)
+    # Read once: whose X-Forwarded-For the app believes (see web/client.py).
+    app.state.trusted_proxies = proxies = TrustedProxies.from_env()
     errors.install(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ForwardedScheme, proxies=proxies)
     # Fonts first: the more specific mount must win over /static.
     app.mount("/static/fonts", StaticFiles(directory=FONT_DIR), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -18,6 +18,7 @@ from caresheet.model.sheet import Sheet
 from caresheet.store import handouts as rows
 from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
+from caresheet.web.client import client_ip as client_ip  # re-exported: the one client_ip
 
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
@@ -30,10 +31,6 @@ RECENT_CHECKINS = 5
 def now() -> dt.datetime:
     """The one place the web layer reads the clock; the core takes ``now`` as an argument."""
     return dt.datetime.now(dt.UTC)
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def private(response: Response) -> Response:

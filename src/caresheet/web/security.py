@@ -42,16 +42,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def client_ip(request: Request) -> str:
-    """The caller's address; X-Forwarded-For only when ``CARESHEET_TRUST_PROXY`` says so."""
-    if os.environ.get("CARESHEET_TRUST_PROXY", "").strip().lower() in _TRUE:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first[:64]
-    return request.client.host if request.client else "unknown"
-
-
 def cookie_secure(request: Request) -> bool:
     """Whether cookies get the Secure flag (see the module docstring)."""
     setting = os.environ.get("CARESHEET_COOKIE_SECURE", "").strip().lower()

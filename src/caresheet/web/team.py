@@ -20,11 +20,11 @@ from caresheet.team import accounts, audit, escalations
 from caresheet.team.accounts import Login, Role, TooManyAttemptsError
 from caresheet.team.notify import outbox
 from caresheet.web import team_api, team_handouts, team_library
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
 from caresheet.web.security import (
     check_csrf,
     clear_session_cookie,
-    client_ip,
     current_login,
     install_log_redaction,
     login_csrf,

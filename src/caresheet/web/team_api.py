@@ -18,8 +18,9 @@ from caresheet.model.sheet import Tier
 from caresheet.team import escalations
 from caresheet.team.accounts import Login, Role
 from caresheet.team.escalations import Escalation
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
-from caresheet.web.security import client_ip, require_role, utcnow
+from caresheet.web.security import require_role, utcnow
 
 CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
 

@@ -31,8 +31,9 @@ from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Login, Role, get_user
 from caresheet.team.escalations import Escalation
 from caresheet.team.notify import outbox
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
-from caresheet.web.security import client_ip, require_role, utcnow
+from caresheet.web.security import require_role, utcnow
 from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
 
 router = APIRouter(include_in_schema=False)

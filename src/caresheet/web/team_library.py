@@ -28,8 +28,9 @@ from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import ImportOutcome, StoredSheet
 from caresheet.team import audit
 from caresheet.team.accounts import Login, Role
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
-from caresheet.web.security import client_ip, require_role, utcnow
+from caresheet.web.security import require_role, utcnow
 from caresheet.web.team_pages import back_to, page
 
 router = APIRouter(include_in_schema=False)
