@@ -135,3 +135,34 @@ def test_disabling_a_user_ends_their_sessions(store: Store) -> None:
     with store.session() as session:
         assert accounts.resume_session(session, login.token, NOW) is None
         assert accounts.authenticate(session, "a@b.example", PASSWORD, IP, NOW) is None
+
+
+def test_forty_parallel_wrong_passwords_get_five_checks(store: Store) -> None:
+    """The count, the password check and the record of the attempt happen under one lock:
+    without it PostgreSQL let 19 of 40 simultaneous attempts through to the password check."""
+    import threading
+
+    from caresheet.store.team import LoginAttemptRow
+
+    add(store, "raced@clinic.example", Role.CLINICIAN)
+    start = threading.Barrier(40)
+    refused: list[int] = []
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            with store.session() as session:
+                assert accounts.authenticate(session, "raced@clinic.example",
+                                             "wrong password!", IP, NOW) is None
+        except accounts.TooManyAttemptsError:
+            refused.append(1)
+
+    threads = [threading.Thread(target=attempt) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with store.session(write=False) as session:
+        checked = session.scalars(select(LoginAttemptRow.succeeded)).all()
+    assert checked == [False] * accounts.RATE_LIMIT_FAILURES
+    assert len(refused) == 40 - accounts.RATE_LIMIT_FAILURES

@@ -13,6 +13,7 @@ Times are ``UtcDateTime``: stored in UTC and always read back aware, on both dat
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from sqlalchemy import (
     BigInteger,
@@ -23,8 +24,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 # The handouts table must be known for the foreign keys to it (0004 follows 0003).
 import caresheet.store.handouts  # noqa: F401
@@ -66,6 +69,21 @@ class LoginAttemptRow(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+def lock_login_attempts(session: Session, email: str, ip: str) -> None:
+    """Hold the login attempts of one account from one address until the transaction ends.
+
+    The rate limit counts failures, checks a password, then records the attempt; without a
+    lock, parallel attempts all count the same few failures and all get their password
+    checked. PostgreSQL takes a transaction-scoped advisory lock on a hash of the pair; SQLite
+    needs none, since a write session begins with BEGIN IMMEDIATE and so runs alone.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"login\0{email}\0{ip}".encode()).digest()
+    session.execute(select(func.pg_advisory_xact_lock(
+        int.from_bytes(digest[:8], "big", signed=True))))
 
 
 class AuditEventRow(Base):

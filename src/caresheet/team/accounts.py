@@ -22,7 +22,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
-from caresheet.store.team import LoginAttemptRow, StaffSessionRow, UserRow
+from caresheet.store.team import (
+    LoginAttemptRow,
+    StaffSessionRow,
+    UserRow,
+    lock_login_attempts,
+)
 
 MIN_PASSWORD_LENGTH = 12
 SESSION_LIFETIME = dt.timedelta(hours=12)
@@ -199,11 +204,14 @@ def authenticate(
 
     Returns rather than raises on a wrong password so the caller's transaction commits the
     failed attempt (the rate limit counts it). Raises TooManyAttemptsError when locked out.
+    Counting, checking and recording happen under a lock on the account and address, so
+    parallel attempts cannot all slip under the limit: call it in a write session.
     """
     try:
         address = normalize_email(email)
     except BadInputError:
         address = email.strip().lower()[:320]
+    lock_login_attempts(session, address, ip[:64])
     if failures_in_window(session, address, ip, now) >= RATE_LIMIT_FAILURES:
         raise TooManyAttemptsError(
             "too many failed logins; wait 15 minutes and try again, or ask an admin"
