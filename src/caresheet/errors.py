@@ -4,11 +4,13 @@
     ├── SheetFormatError    an authored sheet file is malformed (carries file and line)
     ├── ConditionError      a rule's ``when:`` condition does not parse
     ├── BadInputError       a user's input is wrong (exit code 2, HTTP 400/422)
-    │   ├── UnknownFindingError
-    │   ├── BadAnswerError
+    │   ├── AnswerError     answers a check cannot use, by finding (HTTP 422, the form re-asks)
+    │   │   ├── UnknownFindingError
+    │   │   └── BadAnswerError
     │   ├── BadElapsedError
     │   └── BadParamError
     └── NotFoundError       no such sheet, version or handout (HTTP 404)
+        └── HandoutGoneError    a handout's link was real but has ended (HTTP 410)
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
 CLI and the web app can show it as one line without adding anything.
@@ -16,7 +18,8 @@ CLI and the web app can show it as one line without adding anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Literal
 
 
 class CaresheetError(Exception):
@@ -54,22 +57,34 @@ def _choices(valid: Iterable[str]) -> str:
     return ", ".join(sorted(valid))
 
 
-class UnknownFindingError(BadInputError):
+class AnswerError(BadInputError):
+    """Answers that cannot be used, by finding: ``problems`` maps each finding at fault to
+    its message, so a form can re-ask just those questions and keep every other answer.
+    The message is all of them on one line (the CLI prints it as is)."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("; ".join(self.problems.values()))
+
+
+class UnknownFindingError(AnswerError):
     """An answer names a finding the sheet does not have."""
 
     def __init__(self, finding: str, valid: Iterable[str]) -> None:
         self.finding = finding
         self.valid = sorted(valid)
-        super().__init__(f"unknown finding {finding!r}; valid findings: {_choices(self.valid)}")
+        super().__init__(
+            {finding: f"unknown finding {finding!r}; valid findings: {_choices(self.valid)}"})
 
 
-class BadAnswerError(BadInputError):
+class BadAnswerError(AnswerError):
     """An answer value is not one the finding accepts."""
 
     def __init__(self, finding: str, value: str, valid: Iterable[str]) -> None:
         self.finding = finding
         self.value = value
-        super().__init__(f"bad answer {value!r} for {finding!r}; use one of: {_choices(valid)}")
+        super().__init__(
+            {finding: f"bad answer {value!r} for {finding!r}; use one of: {_choices(valid)}"})
 
 
 class BadElapsedError(BadInputError, ValueError):
@@ -86,3 +101,12 @@ class BadParamError(BadInputError):
 
 class NotFoundError(CaresheetError):
     """The thing asked for does not exist (or is not visible to the asker)."""
+
+
+class HandoutGoneError(NotFoundError):
+    """The link was real but is expired or revoked: the page says whom to call (HTTP 410)."""
+
+    def __init__(self, reason: Literal["expired", "revoked"]) -> None:
+        self.reason = reason
+        super().__init__(
+            "this link was revoked" if reason == "revoked" else "this link has expired")

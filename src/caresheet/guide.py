@@ -1,55 +1,60 @@
-"""Issuing a sheet to one patient, opening it by its private link, and saving what they do.
+"""A patient's handout, for every face (web page, JSON API, CLI, and later SMS or the EHR):
+issue it, open it by its private link, check in, do the teach-back, and record each read.
 
 The link's token has 256 bits from ``secrets`` and only its SHA-256 hash is stored, so a copy
 of the database does not open anyone's guide. A handout pins one stored sheet version and
 keeps the procedure time in UTC with its zone name, so deadlines are exact and are shown in
-the patient's own clock. Check-ins are saved in their own transaction before the result is
-shown (in a group commit, each under its own savepoint); the care team's hooks (audit,
-escalations) run inside it under a further savepoint, so a fault there is logged but never
-loses the check-in.
+the patient's own clock. Issuing records who issued it and audits it; every read by the
+patient is audited in the same transaction as the read.
+
+Check-ins have one path, ``check_in`` (``submit_check_in`` is the same work, answered by a
+future for callers that must not hold a thread). The answers are checked once, by triage,
+which names each finding at fault; a check-in is saved in its own savepoint of a group commit
+before the result is shown. The care team's hooks (audit, escalations) run inside it under a
+further savepoint, so a fault there is logged but never loses the check-in; a failure to save
+still gives the patient the result, marked not saved.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import secrets
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Literal
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from caresheet.care.teachback import Question, Result
-from caresheet.care.triage import Disposition, triage
-from caresheet.errors import BadInputError, CaresheetError, NotFoundError
+from caresheet.care.symptom_check import next_questions, stops_now
+from caresheet.care.teachback import Question, Result, grade, quiz
+from caresheet.care.timeline import Timeline, elapsed_hours, timeline
+from caresheet.care.triage import Disposition, decide, read_answers
+from caresheet.errors import AnswerError, BadInputError, HandoutGoneError, NotFoundError
 from caresheet.model import personalize
 from caresheet.model.condition import parse_duration_hours
 from caresheet.model.sheet import Sheet
 from caresheet.store import handouts as rows
 from caresheet.store import sheets as stored_sheets
-from caresheet.store.db import Store
+from caresheet.store.db import Store, StoreUnavailableError
 from caresheet.store.group_commit import writer_for
-from caresheet.store.handouts import Checkin, Handout
+from caresheet.store.handouts import Checkin, Handout, hash_token
+from caresheet.store.team import HandoutIssuerRow
+from caresheet.team import audit, escalations
+from caresheet.team.accounts import Role, User
+from caresheet.team.handouts import DEFAULT_LIFETIME, check_lifetime
 from caresheet.zones import zone_name
 
 log = logging.getLogger("caresheet.guide")
 
-DEFAULT_EXPIRY = dt.timedelta(days=30)
-MAX_EXPIRY = dt.timedelta(days=366)
 MAX_NAME = 60
 TOKEN_BYTES = 32  # 256 bits; the issue asks for at least 128
-
-
-class HandoutGoneError(NotFoundError):
-    """The link was real but is expired or revoked: the page says whom to call (HTTP 410)."""
-
-    def __init__(self, reason: Literal["expired", "revoked"]) -> None:
-        self.reason = reason
-        super().__init__(f"this link has {reason}")
-
+ISSUING_ROLES = frozenset({Role.CLINICIAN, Role.ADMIN})
+SAVE_TIMEOUT_SECONDS = 30.0
+NOT_SAVED = "We could not save this. Please call your clinic."
 
 @dataclass(frozen=True, slots=True)
 class Issued:
@@ -58,38 +63,71 @@ class Issued:
 
 
 @dataclass(frozen=True, slots=True)
+class Opened:
+    """A handout opened by its link, with what every page of it needs."""
+
+    handout: Handout
+    sheet: Sheet
+    timeline: Timeline
+    checkins: tuple[Checkin, ...]
+    moment: dt.datetime
+
+    @property
+    def phone(self) -> str | None:
+        name = self.sheet.phone_param()
+        return self.handout.params.get(name) if name else None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckinOutcome:
     disposition: Disposition
     checkin: Checkin | None  # None when it could not be saved: tell the patient to call
 
 
-# ---------------------------------------------------------------- tokens
+@dataclass(frozen=True, slots=True)
+class CheckStep:
+    """One step of a symptom check: the answers kept, the findings to ask next and the
+    problem with each answer refused (by finding, so it is asked again); or, once the check
+    has ended, the saved (or not saved) check-in."""
+
+    opened: Opened
+    answers: dict[str, str]
+    ask: list[str]
+    problems: dict[str, str]
+    outcome: CheckinOutcome | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeachbackOutcome:
+    questions: tuple[Question, ...]
+    results: tuple[Result, ...]
+    attempt: str | None  # None when it could not be saved
+
+    @property
+    def right(self) -> int:
+        return sum(r.correct for r in self.results)
+
+
+# ---------------------------------------------------------------- tokens and lifetimes
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def hash_token(token: str) -> str:
-    """SHA-256 is enough here: the token is random, not a password, so no salt or stretching."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def link(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/h/{token}"
-
-
-# ---------------------------------------------------------------- issuing
 
 
 def parse_expiry(text: str | None) -> dt.timedelta:
     """``30d``, ``12h``: how long the link works; the default is 30 days."""
     if text is None or not text.strip():
-        return DEFAULT_EXPIRY
-    span = dt.timedelta(hours=parse_duration_hours(text))
-    if span <= dt.timedelta(0) or span > MAX_EXPIRY:
-        raise BadInputError(f"bad expiry {text!r}: use a time from 1h to 366d, e.g. 30d")
-    return span
+        return DEFAULT_LIFETIME
+    try:
+        span = dt.timedelta(hours=parse_duration_hours(text))
+    except (BadInputError, ValueError, OverflowError):
+        span = dt.timedelta(0)  # refused below with the one rule's message
+    return check_lifetime(span, text)
 
 
 def clean_display_name(name: str | None) -> str | None:
@@ -102,21 +140,31 @@ def clean_display_name(name: str | None) -> str | None:
     return cleaned
 
 
+# ---------------------------------------------------------------- issuing
+
+
 def issue(
     session: Session,
+    issuer: User,
     *,
     code: str,
     language: str,
     params: Mapping[str, str],
     procedure_time: dt.datetime,
     now: dt.datetime,
+    ip: str | None = None,
     version: int | None = None,
     display_name: str | None = None,
-    expires_in: dt.timedelta = DEFAULT_EXPIRY,
+    expires_in: dt.timedelta = DEFAULT_LIFETIME,
 ) -> Issued:
-    """Pin the sheet version, check the params and create the handout; returns the token."""
+    """Pin the sheet version, check the params, create the handout, record who issued it and
+    audit it, all in the caller's transaction; the token in the result is the link's only copy."""
+    if issuer.role not in ISSUING_ROLES or not issuer.active:
+        raise BadInputError(f"{issuer.email} cannot issue handouts: only an active clinician "
+                            "or admin can")
     if procedure_time.tzinfo is None:
         raise BadInputError("the procedure time needs a time zone, e.g. 2026-11-25T09:00-05:00")
+    lifetime = check_lifetime(expires_in, f"{expires_in.total_seconds() / 86400:g}d")
     stored = stored_sheets.get(session, code, language, version)
     values = personalize.check(stored.sheet, params)
     token = new_token()
@@ -125,8 +173,11 @@ def issue(
         sheet_code=stored.code, language=stored.language, version=stored.version,
         params=values, procedure_time=procedure_time, procedure_zone=zone_name(procedure_time),
         display_name=clean_display_name(display_name), created_at=now,
-        expires_at=now + expires_in,
+        expires_at=now + lifetime,
     )
+    session.add(HandoutIssuerRow(handout_id=handout.id, issued_by=issuer.id, issued_at=now))
+    audit.record(session, issuer.actor, "handout.issued", f"handout:{handout.id}", ip,
+                 {"sheet": f"{handout.sheet_code}/{handout.language}/{handout.version}"}, now)
     return Issued(token=token, handout=handout)
 
 
@@ -145,6 +196,34 @@ def open_link(session: Session, token: str, now: dt.datetime) -> Handout:
     return handout
 
 
+def open_handout(store: Store, token: str, now: dt.datetime, what: str, ip: str | None,
+         recent_checkins: int = 0) -> Opened:
+    """Open the link for a patient and audit the read (``what``: page, check, api, ics...)."""
+    with store.session() as session:
+        handout = open_link(session, token, now)
+        sheet = pinned_sheet(store, session, handout)
+        recent = rows.checkins(session, handout.id, recent_checkins) if recent_checkins else []
+        record_read(session, handout, what, ip, now)
+    return Opened(handout=handout, sheet=sheet,
+                  timeline=timeline(sheet, handout.params, handout.procedure_time, now),
+                  checkins=tuple(recent), moment=now)
+
+
+def record_read(session: Session, handout: Handout, what: str, ip: str | None,
+                now: dt.datetime) -> None:
+    """Every read of a handout by its patient goes to the audit log."""
+    _hook(session, "audit read", lambda: audit.handout_read(
+        session, handout.id, audit.PATIENT, ip, what, now))
+
+
+def saved_checkin(store: Store, token: str, checkin_id: int, now: dt.datetime,
+                  ip: str | None) -> tuple[Opened, Checkin]:
+    """A saved check-in of this link, to show its result again (an audited read)."""
+    opened = open_handout(store, token, now, "checkin", ip)
+    with store.session(write=False) as session:
+        return opened, rows.checkin(session, opened.handout.id, checkin_id)
+
+
 def revoke(session: Session, token: str, now: dt.datetime) -> Handout:
     """End a link at once (it then shows the kind "call your clinic" page)."""
     handout = rows.by_token_hash(session, hash_token(token))
@@ -152,79 +231,93 @@ def revoke(session: Session, token: str, now: dt.datetime) -> Handout:
     return handout
 
 
-_SHEETS: dict[int, Sheet] = {}
+# A stored version's words never change, so each store keeps its parsed sheets by row id.
+# Per store: row ids are the store's own, and two stores in one process (tests, a migration
+# tool) must never share them. Parsing one costs ~0.8 ms, paid in the one writer thread.
+_SHEETS: weakref.WeakKeyDictionary[Store, dict[int, Sheet]] = weakref.WeakKeyDictionary()
+_SHEETS_LOCK = threading.Lock()
+MAX_CACHED_SHEETS = 256
 
 
-def pinned_sheet(session: Session, handout: Handout) -> Sheet:
-    """The handout's sheet version; cached, since a stored version's words never change."""
-    sheet = _SHEETS.get(handout.sheet_version_id)
+def pinned_sheet(store: Store, session: Session, handout: Handout) -> Sheet:
+    """The handout's sheet version, from this store's cache or read in ``session``."""
+    with _SHEETS_LOCK:
+        cached = _SHEETS.setdefault(store, {})
+        sheet = cached.get(handout.sheet_version_id)
     if sheet is None:
         sheet = stored_sheets.get_by_id(session, handout.sheet_version_id).sheet
-        if len(_SHEETS) > 256:
-            _SHEETS.clear()
-        _SHEETS[handout.sheet_version_id] = sheet
+        with _SHEETS_LOCK:
+            if len(cached) >= MAX_CACHED_SHEETS:
+                cached.clear()
+            cached[handout.sheet_version_id] = sheet
     return sheet
 
 
-def record_read(session: Session, handout: Handout, what: str, ip: str | None,
-                now: dt.datetime) -> None:
-    """Every read of a handout goes to the audit log (``caresheet.team.audit``)."""
-    from caresheet.team import audit
-
-    _hook(session, "audit read", lambda: audit.handout_read(
-        session, handout.id, audit.PATIENT, ip, what, now))
+# ---------------------------------------------------------------- the symptom check
 
 
-# ---------------------------------------------------------------- check-ins
+def hours_for_triage(handout: Handout, now: dt.datetime) -> float:
+    """Hours since the procedure as triage takes them: before it counts as at it."""
+    return max(elapsed_hours(handout.procedure_time, now), 0.0)
 
 
-def check_in(
-    store: Store,
-    handout: Handout,
-    sheet: Sheet,
-    answers: Mapping[str, str],
-    now: dt.datetime,
-    ip: str | None = None,
-) -> CheckinOutcome:
+def start_check(store: Store, token: str, now: dt.datetime, ip: str | None) -> CheckStep:
+    """The first questions of a symptom check (nothing is saved yet)."""
+    opened = open_handout(store, token, now, "check", ip)
+    return CheckStep(opened, {}, next_questions(opened.sheet, {}), {})
+
+
+def check_step(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
+               ip: str | None) -> CheckStep:
+    """One step of a symptom check asked a few questions at a time (the web form; SMS).
+
+    Answers triage refuses are dropped and asked again with their problem; answers to
+    findings this sheet does not have cannot be asked again and are dropped. When the
+    answers so far call for 911, or nothing is left to ask, the check-in is saved.
+    """
+    opened = open_handout(store, token, now, "check", ip)
+    sheet = opened.sheet
+    answers = dict(raw_answers)
+    problems: dict[str, str] = {}
+    try:
+        read_answers(sheet, answers)
+    except AnswerError as error:
+        problems = {k: v for k, v in error.problems.items() if k in sheet.findings}
+        answers = {k: v for k, v in answers.items()
+                   if k not in error.problems and k in sheet.findings}
+    if problems:
+        ask = next_questions(sheet, answers)
+        ask += [name for name in sheet.findings if name in problems and name not in ask]
+        return CheckStep(opened, answers, ask, problems)
+    if not stops_now(sheet, answers, hours_for_triage(opened.handout, now)):
+        return CheckStep(opened, answers, next_questions(sheet, answers), {})
+    return CheckStep(opened, answers, [], {}, check_in(store, token, answers, now, ip))
+
+
+def check_in(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
+             ip: str | None = None) -> CheckinOutcome:
     """Triage the answers and save them as a check-in, committed before this returns.
 
-    The check-in has its own savepoint in a group commit (``group_commit``): it commits
-    or fails alone, and shares only the disk flush with check-ins arriving at the same time.
-    Bad answers raise BadInputError before anything is saved. A failure to save returns the
+    Raises NotFoundError / HandoutGoneError for a link that does not work and AnswerError
+    (naming each finding at fault) before anything is saved. A failure to save returns the
     disposition anyway with ``checkin=None``: the patient must still see what to do.
     """
-    hours = hours_since(handout, now)
-    disposition = triage(sheet, answers, hours, handout.params)
-    try:
-        checkin = writer_for(store).run(
-            lambda session: _save(session, handout, disposition, answers, hours, now, ip))
-    except Exception as error:
-        # No answers, names or tokens in the log (a database error's text would carry the
-        # row's values): only which handout, and the kind of error.
-        log.error("could not save a check-in for handout %s: %s", handout.id, describe(error))
-        return CheckinOutcome(disposition=disposition, checkin=None)
-    return CheckinOutcome(disposition=disposition, checkin=checkin)
+    return submit_check_in(store, token, raw_answers, now, ip).result(SAVE_TIMEOUT_SECONDS)
 
 
-def submit_check_in(
-    store: Store, token: str, answers: Mapping[str, str], now: dt.datetime,
-    ip: str | None = None,
-) -> Future[CheckinOutcome]:
-    """Open the link, triage and save in the writer's next group commit, as one unit.
-
-    For the API's hot path: one transaction per check-in and no request thread waiting on
-    the database. The future raises NotFoundError / HandoutGoneError / BadInputError as
-    ``check_in`` would; a failure to save still gives the disposition, with ``checkin=None``.
-    """
+def submit_check_in(store: Store, token: str, raw_answers: Mapping[str, str],
+                    now: dt.datetime, ip: str | None = None) -> Future[CheckinOutcome]:
+    """``check_in`` answered by a future: open, triage and save in the store's next group
+    commit, as one unit, with no request thread waiting on the database."""
     triaged: list[Disposition] = []
 
     def work(session: Session) -> CheckinOutcome:
         handout = open_link(session, token, now)
-        sheet = pinned_sheet(session, handout)
-        hours = hours_since(handout, now)
-        disposition = triage(sheet, answers, hours, handout.params)
+        sheet = pinned_sheet(store, session, handout)
+        hours = hours_for_triage(handout, now)
+        disposition = decide(sheet, read_answers(sheet, raw_answers), hours, handout.params)
         triaged.append(disposition)
-        checkin = _save(session, handout, disposition, answers, hours, now, ip)
+        checkin = _save(session, handout, disposition, raw_answers, hours, now, ip)
         return CheckinOutcome(disposition=disposition, checkin=checkin)
 
     outcome: Future[CheckinOutcome] = Future()
@@ -233,9 +326,14 @@ def submit_check_in(
         error = saving.exception()
         if error is None:
             outcome.set_result(saving.result())
-        elif triaged and not isinstance(error, CaresheetError):
+        elif triaged:  # the answers were good and triaged: only the save failed
+            # No answers, names or tokens in the log (a database error's text would carry the
+            # row's values): only the kind of error.
             log.error("could not save a check-in: %s", describe(error))
             outcome.set_result(CheckinOutcome(disposition=triaged[0], checkin=None))
+        elif isinstance(error, DBAPIError):
+            log.error("could not open a link to check in: %s", describe(error))
+            outcome.set_exception(StoreUnavailableError("the database failed"))
         else:
             outcome.set_exception(error)
 
@@ -243,33 +341,49 @@ def submit_check_in(
     return outcome
 
 
-def hours_since(handout: Handout, now: dt.datetime) -> float:
-    """Real hours since the procedure (UTC arithmetic), never below zero."""
-    elapsed = now.astimezone(dt.UTC) - handout.procedure_time.astimezone(dt.UTC)
-    return max(elapsed.total_seconds() / 3600.0, 0.0)
-
-
 def _save(session: Session, handout: Handout, disposition: Disposition,
           answers: Mapping[str, str], hours: float, now: dt.datetime,
           ip: str | None) -> Checkin:
     checkin = rows.add_checkin(
         session, handout_id=handout.id, created_at=now, elapsed_hours=hours,
-        answers={k: v.strip().lower() for k, v in answers.items()},
+        answers={k: v.strip().lower() or "unsure" for k, v in answers.items()},
         tier=disposition.tier.value, matched=[m.id for m in disposition.matched],
         disposition=disposition.model_dump(mode="json"),
     )
-    _escalate(session, handout, checkin, disposition, ip, now)
-    return checkin
-
-
-def _escalate(session: Session, handout: Handout, checkin: Checkin, disposition: Disposition,
-              ip: str | None, now: dt.datetime) -> None:
-    from caresheet.team import escalations
-
     _hook(session, "escalation", lambda: escalations.on_checkin(
         session, handout_id=handout.id, checkin_id=checkin.id, tier=disposition.tier,
         reasons=[m.text for m in disposition.matched], sheet_code=handout.sheet_code,
         ip=ip, now=now))
+    return checkin
+
+
+# ---------------------------------------------------------------- teach-back
+
+
+def teach_back_questions(opened: Opened) -> tuple[Question, ...]:
+    """The handout's teach-back questions, choices in a stable shuffled order."""
+    return tuple(quiz(opened.sheet, opened.handout.params, seed=opened.handout.id))
+
+
+def teach_back(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
+               ip: str | None = None) -> tuple[Opened, TeachbackOutcome]:
+    """Grade one teach-back attempt and save it; missed warning signs go to the care team.
+
+    A failure to save is logged (its kind only) and gives ``attempt=None``: the feedback
+    still teaches, and the face says it was not saved.
+    """
+    opened = open_handout(store, token, now, "teachback", ip)
+    questions = teach_back_questions(opened)
+    results = tuple(grade(questions, raw_answers, opened.sheet.language))
+    try:
+        with store.session() as session:
+            attempt: str | None = save_teachback(session, opened.handout, questions, results,
+                                                 now, ip)
+    except Exception as error:
+        log.error("could not save teach-back for handout %s: %s", opened.handout.id,
+                  describe(error))
+        attempt = None
+    return opened, TeachbackOutcome(questions, results, attempt)
 
 
 def save_teachback(
@@ -280,9 +394,7 @@ def save_teachback(
     now: dt.datetime,
     ip: str | None = None,
 ) -> str:
-    """Save one teach-back attempt; missed warning signs go to the care team. Returns its id."""
-    from caresheet.team import escalations
-
+    """Save one teach-back attempt in ``session``; returns its id."""
     attempt = secrets.token_hex(8)
     saved = rows.add_teachback(
         session, handout_id=handout.id, attempt=attempt, created_at=now,
@@ -297,6 +409,9 @@ def save_teachback(
         session, handout_id=handout.id, result_id=first, missed=missed,
         sheet_code=handout.sheet_code, ip=ip, now=now))
     return attempt
+
+
+# ---------------------------------------------------------------- care-team hooks
 
 
 def _hook(session: Session, what: str, call: Callable[[], object]) -> None:

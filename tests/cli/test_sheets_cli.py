@@ -174,6 +174,8 @@ BAD_INPUT = [
     ("unknown_finding", ["triage", "P586", "--answer", "dizzy=yes"],
      "valid findings: fever, headache, numb_or_weak, passed_out"),
     ("bad_answer", ["triage", "P586", "--answer", "fever=maybe"], "use one of: no, unsure, yes"),
+    ("two_bad_answers", ["triage", "P586", "--answer", "fever=maybe", "--answer", "dizzy=yes"],
+     "bad answer 'maybe' for 'fever'; use one of: no, unsure, yes; unknown finding 'dizzy'"),
     ("answer_without_equals", ["triage", "P586", "--answer", "fever"], "FINDING=yes|no|unsure"),
     ("answer_twice", ["triage", "P586", "--answer", "fever=yes", "--answer", "fever=no"],
      "answered twice"),

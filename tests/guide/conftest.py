@@ -11,10 +11,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from caresheet import guide
 from caresheet.authoring.parse import read_file
+from caresheet.errors import NotFoundError
 from caresheet.model.sheet import Sheet
 from caresheet.sheets import import_paths
 from caresheet.store.db import Store
+from caresheet.team import accounts
+from caresheet.team.accounts import Role, User
 from helpers import LiveServer
 from team.staff import Clinicians
 
@@ -34,6 +38,32 @@ def store(db_url: str) -> Iterator[Store]:
         import_paths(session, [LIBRARY / "P586.en.md"])
     yield opened
     opened.close()
+
+
+NY = ZoneInfo("America/New_York")
+PROCEDURE = dt.datetime(2026, 11, 25, 9, 0, tzinfo=NY)
+NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+PARAMS = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
+PASSWORD = "correct horse battery staple"
+
+
+def issuer(store: Store, email: str = "nurse@guide.example") -> User:
+    """A clinician in ``store`` to issue handouts (made on first use)."""
+    with store.session() as session:
+        try:
+            return accounts.user_by_email(session, email)
+        except NotFoundError:
+            return accounts.add_user(session, email, PASSWORD, Role.CLINICIAN, NOW)
+
+
+def issue(store: Store, **kwargs: object) -> guide.Issued:
+    """A P586 handout issued through the guide's one issue path, by a clinician."""
+    options: dict[str, object] = {
+        "code": "P586", "language": "en", "params": PARAMS, "procedure_time": PROCEDURE,
+        "now": NOW, **kwargs}
+    nurse = issuer(store)
+    with store.session() as session:
+        return guide.issue(session, nurse, **options)  # type: ignore[arg-type]
 
 
 def api_issue(

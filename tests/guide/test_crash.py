@@ -23,8 +23,11 @@ WORKERS = 8
 
 def send_until_dead(url: str, token: str, worker: int, stop: threading.Event,
                     acknowledged: list[int], lost: list[str]) -> None:
-    """Post check-ins (JSON and HTML form, alternating) until the server stops answering."""
-    with httpx.Client(timeout=10) as client:
+    """Post check-ins (JSON and HTML form, alternating) until the server stops answering.
+
+    The form's answer is a 303 to the saved check-in: it is acknowledged once that page is
+    shown (following the redirect), as a patient's browser would show it."""
+    with httpx.Client(timeout=10, follow_redirects=True) as client:
         number = 0
         while not stop.is_set():
             number += 1

@@ -14,18 +14,17 @@ from caresheet.store import handouts as rows
 from caresheet.store.db import Store
 from caresheet.store.group_commit import writer_for
 
+from .conftest import issue
+
 NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
 
 
 def test_concurrent_check_ins_are_all_saved(store: Store) -> None:
-    with store.session() as session:
-        issued = guide.issue(session, code="P586", language="en", params={},
-                                procedure_time=NOW - dt.timedelta(hours=5), now=NOW)
-        sheet = guide.pinned_sheet(session, issued.handout)
+    issued = issue(store, params={}, procedure_time=NOW - dt.timedelta(hours=5), now=NOW)
 
     def one(number: int) -> int | None:
         answer = "yes" if number % 3 == 0 else "no"
-        outcome = guide.check_in(store, issued.handout, sheet, {"headache": answer}, NOW)
+        outcome = guide.check_in(store, issued.token, {"headache": answer}, NOW)
         return outcome.checkin.id if outcome.checkin else None
 
     with ThreadPoolExecutor(16) as pool:

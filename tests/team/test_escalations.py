@@ -52,13 +52,14 @@ def test_guide_checkins_open_escalations_from_contact_up(
     """Through the guide's own ``guide.check_in``, which calls ``escalations.on_checkin``."""
     with store.session() as session:
         sheets.import_paths(session, [P586])
+    nurse = add(store, "nurse@guide.example", Role.CLINICIAN)
+    with store.session() as session:
         issued = guide.issue(
-            session, code="P586", language="en", params={"lie_flat_hours": "2"},
+            session, nurse, code="P586", language="en", params={"lie_flat_hours": "2"},
             procedure_time=NOW, now=NOW, display_name="Ana",
         )
-        sheet = guide.pinned_sheet(session, issued.handout)
     now = NOW + dt.timedelta(hours=hours)
-    outcome = guide.check_in(store, issued.handout, sheet, answers, now, ip="192.0.2.9")
+    outcome = guide.check_in(store, issued.token, answers, now, ip="192.0.2.9")
     assert outcome.checkin is not None and outcome.disposition.tier.value == tier
     with store.session() as session:
         opened = escalations.for_handout(session, issued.handout.id)

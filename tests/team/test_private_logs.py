@@ -32,7 +32,7 @@ def test_patient_flow_leaves_no_name_or_token_in_the_log(
         found = re.search(r'id="private-link">[^<]*/h/([^<]+)<', issued.text)
         assert found
         token = found.group(1)
-        with httpx.Client(base_url=server.url, timeout=30) as patient:
+        with httpx.Client(base_url=server.url, timeout=30, follow_redirects=True) as patient:
             assert patient.get(f"/h/{token}").status_code == 200
             assert patient.get(f"/h/{token}/check").status_code == 200
             result = patient.post(f"/h/{token}/check", data=ANSWERS)

@@ -149,7 +149,7 @@ def test_no_payload_runs_anywhere(live_server: Callable[..., LiveServer], sqlite
             assert "team-error" in refused
 
     # The patients open their guides and check in (a very bad headache: urgent).
-    with httpx.Client(base_url=base, timeout=30) as patient:
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as patient:
         for token in tokens:
             answers = {"a.passed_out": "no", "a.fever": "no", "a.severe_headache": "yes",
                        "a.site_drainage": "no", "a.numb_or_weak": "no", "a.headache": "no",

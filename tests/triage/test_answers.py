@@ -6,7 +6,7 @@ import pytest
 
 from caresheet.authoring.parse import parse
 from caresheet.care.triage import read_answers, triage
-from caresheet.errors import BadAnswerError, UnknownFindingError
+from caresheet.errors import AnswerError, BadAnswerError, UnknownFindingError
 from caresheet.model.sheet import Tier
 from doc_examples import fenced
 
@@ -63,3 +63,26 @@ def test_a_number_rule_at_its_limit(temperature: str, tier: Tier, certain: bool 
     assert result.tier == tier
     infection = [m for m in result.matched if m.id == "infection"]
     assert (infection[0].certain if infection else None) == certain
+
+
+@pytest.mark.parametrize("raw", ["nan", "abc", "1e999", "inf"])
+def test_a_bad_number_is_named_by_its_finding(raw: str) -> None:
+    with pytest.raises(AnswerError) as caught:
+        read_answers(SHEET, {"pain": "yes", "temperature": raw})
+    assert set(caught.value.problems) == {"temperature"}
+    assert "a number, unsure" in caught.value.problems["temperature"]
+
+
+def test_an_empty_number_means_not_known() -> None:
+    """The form says "Leave it empty if you do not know": every face reads it the same way."""
+    assert read_answers(SHEET, {"temperature": " "}) == {"temperature": None}
+
+
+def test_every_bad_answer_is_named_at_once_on_one_line() -> None:
+    with pytest.raises(AnswerError) as caught:
+        read_answers(SHEET, {"pain": "maybe", "temperature": "nan", "fever": "no",
+                             "severe_headache": "yes"})
+    error = caught.value
+    assert set(error.problems) == {"pain", "temperature", "severe_headache"}
+    assert "valid findings" in error.problems["severe_headache"]
+    assert "\n" not in str(error) and all(m in str(error) for m in error.problems.values())

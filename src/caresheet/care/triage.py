@@ -16,7 +16,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from caresheet.errors import BadAnswerError, BadElapsedError, UnknownFindingError
+from caresheet.errors import (
+    AnswerError,
+    BadAnswerError,
+    BadElapsedError,
+    UnknownFindingError,
+)
 from caresheet.model.condition import Facts, Truth, parse_duration_hours, time_limits
 from caresheet.model.sheet import Sheet, Tier
 from caresheet.model.wording import action_for, wording_for
@@ -63,24 +68,41 @@ class Disposition(BaseModel):
 
 
 def read_answers(sheet: Sheet, answers: Mapping[str, str]) -> dict[str, Truth | float]:
-    """Check raw answers against the sheet and turn them into evaluator values."""
+    """Check raw answers against the sheet and turn them into evaluator values.
+
+    Every answer is checked before anything is refused, so the error names each finding at
+    fault (``AnswerError.problems``): a form re-asks those and keeps the others. One problem
+    raises its own kind (UnknownFindingError, BadAnswerError); several, an AnswerError.
+    """
     values: dict[str, Truth | float] = {}
+    faults: list[AnswerError] = []
     for name, raw in answers.items():
-        finding = sheet.findings.get(name)
-        if finding is None:
-            raise UnknownFindingError(name, sheet.findings)
-        text = raw.strip().lower()
-        if finding.kind == "number":
-            values[name] = _number_answer(name, text)
-        elif text in _YES_NO_VALUES:
-            values[name] = _YES_NO_VALUES[text]
-        else:
-            raise BadAnswerError(name, raw, [a.value for a in Answer])
+        try:
+            values[name] = _answer(sheet, name, raw)
+        except AnswerError as fault:
+            faults.append(fault)
+    if len(faults) == 1:
+        raise faults[0]
+    if faults:
+        raise AnswerError({k: v for fault in faults for k, v in fault.problems.items()})
     return values
 
 
+def _answer(sheet: Sheet, name: str, raw: str) -> Truth | float:
+    finding = sheet.findings.get(name)
+    if finding is None:
+        raise UnknownFindingError(name, sheet.findings)
+    text = raw.strip().lower()
+    if finding.kind == "number":
+        return _number_answer(name, text)
+    if text in _YES_NO_VALUES:
+        return _YES_NO_VALUES[text]
+    raise BadAnswerError(name, raw, [a.value for a in Answer])
+
+
 def _number_answer(name: str, text: str) -> float | None:
-    if text in ("unsure", "not sure", "not_sure"):
+    # Left empty means not known ("Leave it empty if you do not know"): counted as unsure.
+    if text in ("", "unsure", "not sure", "not_sure"):
         return None
     try:
         number = float(text)

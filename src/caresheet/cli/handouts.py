@@ -20,6 +20,8 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 @reports_errors
 def handout(
     code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.")],
+    by: Annotated[str, typer.Option(
+        "--by", help="The email of the clinician or admin issuing it (recorded and audited).")],
     procedure_time: Annotated[str, typer.Option(
         "--procedure-time",
         help="When the procedure was, with its time zone: 2026-11-25T09:00-05:00, "
@@ -42,13 +44,17 @@ def handout(
 ) -> None:
     """Issue a sheet to one patient: print the private link, and write the PDF with its QR code.
 
-    Example: caresheet handout P586 --param lie_flat_hours=2 --param clinic_phone=555-0100
-    --procedure-time 2026-11-25T09:00-05:00[America/New_York] --name Sam -o sam.pdf
+    Issued through the same path as the web's: the issuer is recorded and the issue audited.
+
+    Example: caresheet handout P586 --by nurse@clinic.example --param lie_flat_hours=2
+    --param clinic_phone=555-0100 --procedure-time 2026-11-25T09:00-05:00[America/New_York]
+    --name Sam -o sam.pdf
     """
     from caresheet import guide
     from caresheet.care.timeline import parse_procedure_time
     from caresheet.cli.sheets import open_store
     from caresheet.model.personalize import parse_assignments
+    from caresheet.team.accounts import user_by_email
 
     moment = dt.datetime.now(dt.UTC)
     procedure = parse_procedure_time(procedure_time, zone)
@@ -57,10 +63,11 @@ def handout(
     store = open_store()
     try:
         with store.session() as session:
+            issuer = user_by_email(session, by)
             issued = guide.issue(
-                session, code=code, language=lang, version=version, params=values,
+                session, issuer, code=code, language=lang, version=version, params=values,
                 procedure_time=procedure, now=moment, display_name=name, expires_in=expiry)
-            sheet = guide.pinned_sheet(session, issued.handout)
+            sheet = guide.pinned_sheet(store, session, issued.handout)
     finally:
         store.close()
     url = guide.link(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,

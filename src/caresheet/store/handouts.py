@@ -9,6 +9,7 @@ caller's ``store.session()`` decides the transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,6 +182,12 @@ def add(
     return _handout(row)
 
 
+def hash_token(token: str) -> str:
+    """The only form of a link's token the database keeps. SHA-256 is enough: the token is
+    random, not a password, so no salt or stretching."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def by_token_hash(session: Session, token_hash: str) -> Handout:
     """The handout for a link; a Core select on the session's connection (same transaction,
     without the ORM's statement machinery), since every guide request starts here."""
@@ -259,6 +266,14 @@ def checkins(session: Session, handout_id: int, limit: int = 5) -> list[Checkin]
     query = (select(CheckinRow).where(CheckinRow.handout_id == handout_id)
              .order_by(CheckinRow.id.desc()).limit(limit))
     return [_checkin(r) for r in session.scalars(query)]
+
+
+def checkin(session: Session, handout_id: int, checkin_id: int) -> Checkin:
+    """One check-in of one handout; NotFoundError when it is not this handout's."""
+    row = session.get(CheckinRow, checkin_id)
+    if row is None or row.handout_id != handout_id:
+        raise NotFoundError("there is no such check-in for this handout")
+    return _checkin(row)
 
 
 def checkin_ids(session: Session, handout_id: int | None = None) -> set[int]:

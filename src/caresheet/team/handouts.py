@@ -1,21 +1,21 @@
-"""The clinician's side of handouts: issue one (remembering who did), see how each is going,
-revoke or extend it, and reprint its PDF while the private link is still at hand.
+"""The care team's view of handouts: see how each is going, revoke or extend it, and reprint
+its PDF while the private link is still at hand; and the one rule of how long a link works.
 
-Built on the guide's ``caresheet.guide`` (issuing, tokens) and ``caresheet.store.handouts``
-(rows); every step is in the audit log with the staff member, the address and the handout.
+Issuing is the guide's (``caresheet.guide.issue``, which records the issuer and audits it);
+this module reads the rows (``caresheet.store.handouts``) and never imports the guide, so the
+arrow runs one way: guide -> team. Every step is in the audit log with the staff member, the
+address and the handout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from caresheet import guide
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.store import handouts as rows
 from caresheet.store.handouts import Checkin, Handout, HandoutRow
@@ -23,7 +23,11 @@ from caresheet.store.team import HandoutIssuerRow
 from caresheet.team import audit
 from caresheet.team.accounts import User
 
-MAX_EXTEND_DAYS = 90
+DEFAULT_LIFETIME = dt.timedelta(days=30)
+MIN_LIFETIME = dt.timedelta(hours=1)
+# A year and a day: long enough for the latest follow-up a sheet names (a yearly check) and
+# for every link issued before this rule was one; revoking ends a link sooner at any time.
+MAX_LIFETIME = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -51,30 +55,13 @@ class HandoutStatus:
         return self.handout.display_name or f"Handout #{self.handout.id}"
 
 
-def issue(
-    session: Session,
-    user: User,
-    *,
-    code: str,
-    language: str,
-    params: Mapping[str, str],
-    procedure_time: dt.datetime,
-    display_name: str | None,
-    expires_in: dt.timedelta,
-    ip: str | None,
-    now: dt.datetime,
-    version: int | None = None,
-) -> guide.Issued:
-    """Issue a handout as ``user``; the token in the result is the only copy of the link."""
-    issued = guide.issue(
-        session, code=code, language=language, params=params, procedure_time=procedure_time,
-        now=now, display_name=display_name, expires_in=expires_in, version=version,
-    )
-    session.add(HandoutIssuerRow(handout_id=issued.handout.id, issued_by=user.id, issued_at=now))
-    audit.record(session, user.actor, "handout.issued", f"handout:{issued.handout.id}", ip,
-                 {"sheet": f"{issued.handout.sheet_code}/{issued.handout.language}/"
-                           f"{issued.handout.version}"}, now)
-    return issued
+def check_lifetime(span: dt.timedelta, given: str) -> dt.timedelta:
+    """The one rule for how long a link works from now, at issue and at every extension."""
+    if not MIN_LIFETIME <= span <= MAX_LIFETIME:
+        raise BadInputError(
+            f"bad expiry {given!r}: a link can work for 1 hour, or 1 to 366 days from now; "
+            "write it like 30d or 36h")
+    return span
 
 
 def issued_by(session: Session, user_id: int | None, limit: int = 100) -> list[Handout]:
@@ -136,12 +123,12 @@ def revoke(session: Session, handout_id: int, user: User, ip: str | None,
 def extend(session: Session, handout_id: int, days: int, user: User, ip: str | None,
            now: dt.datetime) -> dt.datetime:
     """Keep the link working ``days`` more from now (or from its end, if that is later)."""
-    if not 1 <= days <= MAX_EXTEND_DAYS:
-        raise BadInputError(f"extend by 1 to {MAX_EXTEND_DAYS} days (got {days})")
+    check_lifetime(dt.timedelta(days=days), f"{days}d")
     handout = rows.get(session, handout_id)
     if handout.revoked_at is not None:
         raise BadInputError("this link was revoked; issue a new handout instead")
     new_end = max(handout.expires_at, now) + dt.timedelta(days=days)
+    check_lifetime(new_end - now, f"{days}d more")
     session.execute(update(HandoutRow).where(HandoutRow.id == handout_id)
                     .values(expires_at=new_end))
     audit.record(session, user.actor, "handout.extended", f"handout:{handout_id}", ip,
@@ -152,7 +139,7 @@ def extend(session: Session, handout_id: int, days: int, user: User, ip: str | N
 def with_token(session: Session, handout_id: int, token: str) -> Handout:
     """The handout if ``token`` is its link's token (to reprint the PDF with its QR code)."""
     handout = rows.get(session, handout_id)
-    if not hmac.compare_digest(guide.hash_token(token), handout.token_hash):
+    if not hmac.compare_digest(rows.hash_token(token), handout.token_hash):
         raise NotFoundError("that link does not belong to this handout")
     return handout
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from caresheet.web import errors, fhir, guide, infobutton, public, sheets, team
+from caresheet.web import errors, fhir, guide, guide_api, infobutton, public, sheets, team
 from caresheet.web.client import ForwardedScheme, TrustedProxies
 from caresheet.web.deps import FONT_DIR, STATIC_DIR
 from caresheet.web.headers import SecurityHeaders
@@ -20,6 +20,7 @@ ROUTERS = (
     infobutton.router,
     fhir.router,
     guide.router,
+    guide_api.router,
     team.router,
 )
 

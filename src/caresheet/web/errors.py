@@ -1,7 +1,8 @@
 """The one place where an error becomes an HTTP response.
 
     BadInputError            -> 400
-    NotFoundError            -> 404
+    AnswerError              -> 422 (answers a check cannot use, each finding named)
+    NotFoundError            -> 404, HandoutGoneError -> 410; under /h/ the kind patient page
     StoreUnavailableError    -> 503 (the database is down: try again soon; never its details)
     RequestValidationError   -> 422 under /api/, a 400 page elsewhere (a person typed the URL)
     HTTPException            -> its own status (unknown route 404, wrong method 405, ...)
@@ -23,13 +24,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from caresheet.errors import BadInputError, NotFoundError
+from caresheet.errors import AnswerError, BadInputError, HandoutGoneError, NotFoundError
 from caresheet.store.db import StoreUnavailableError
 from caresheet.web.deps import page_context, page_language, templates
+from caresheet.web.guide import link_ended_page
 
 Renderer = Callable[[Request, int, str, str], Response]
 
 API_PREFIX = "/api/"
+PATIENT_PREFIX = "/h/"  # a patient's private link: an unknown or ended one gets the kind page
 _RENDERERS: dict[str, Renderer] = {}
 
 INTERNAL_MESSAGE = "Something went wrong on our side. Please try again in a moment."
@@ -86,7 +89,14 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(request, 404, "not_found", str(exc) or "Not found.")
+    status = 410 if isinstance(exc, HandoutGoneError) else 404
+    if request.url.path.startswith(PATIENT_PREFIX):
+        return link_ended_page(request, gone=status == 410)
+    return error_response(request, status, error_code(status), str(exc) or "Not found.")
+
+
+async def _bad_answers(request: Request, exc: Exception) -> Response:
+    return error_response(request, 422, "bad_answer", str(exc))
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
@@ -131,6 +141,7 @@ async def _internal(request: Request, exc: Exception) -> Response:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 HANDLERS: tuple[tuple[type[Exception] | int, Handler], ...] = (
+    (AnswerError, _bad_answers),
     (BadInputError, _bad_input),
     (NotFoundError, _not_found),
     (StoreUnavailableError, _unavailable),

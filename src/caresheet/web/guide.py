@@ -1,9 +1,15 @@
 """The patient's guide at a private link: timeline and sheet, symptom check, teach-back, .ics.
 
-Plain HTML forms, no JavaScript needed. The symptom check is a few short pages, highest tier
-first (``symptom_check``); earlier answers ride along as hidden fields, so no server state
-is kept between steps. A check-in is saved before its result page is sent. A revoked or
-expired link gets a kind page with a generic "call your clinic" and the 911 line, nothing else.
+Plain HTML forms, no JavaScript needed; each route parses, calls one function of
+``caresheet.guide`` and renders. The symptom check is a few short pages, highest tier first
+(``symptom_check``); earlier answers ride along as hidden fields, so no server state is kept
+between steps. A refused answer is asked again with its message beside the question, every
+other answer kept. The check-in is saved before the POST is answered, and the answer is a 303
+to the saved check-in's own page, so a refresh shows it again instead of saving it twice.
+
+An unknown or ended link raises NotFoundError / HandoutGoneError; the one error handler
+(``web.errors``) answers with ``link_ended_page``. The private headers (``no-store``,
+``no-referrer``, ``noindex``) are set for every patient response by ``web.headers``.
 """
 
 from __future__ import annotations
@@ -13,55 +19,50 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from caresheet import guide
 from caresheet.care import reminders
-from caresheet.care.symptom_check import next_questions, stops_now
-from caresheet.care.teachback import grade, quiz
-from caresheet.errors import NotFoundError
+from caresheet.care.timeline import when_words
+from caresheet.care.triage import Disposition
 from caresheet.i18n import _, gettext_for
+from caresheet.model.sheet import Sheet
 from caresheet.model.wording import wording_for
 from caresheet.render.html import environment, sheet_page
 from caresheet.store.db import Store
+from caresheet.web.client import client_ip
 from caresheet.web.deps import chrome_for, get_store
-from caresheet.web.guide_api import router as api_router
-from caresheet.web.guide_support import (
-    Opened,
-    client_ip,
-    now,
-    open_handout,
-    private,
-    tel,
-)
 
 router = APIRouter()
-router.include_router(api_router)
 
 StoreDep = Annotated[Store, Depends(get_store)]
+CheckinId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # within every database's integer
 ANSWER_PREFIX = "a."
-ANSWERS = ("yes", "no", "unsure")
+RECENT_CHECKINS = 5
+
+
+def now() -> dt.datetime:
+    """The one place the guide's pages read the clock; the core takes ``now`` as an argument."""
+    return dt.datetime.now(dt.UTC)
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """A guide page: the sheet's gettext environment, base.html's helpers, private headers."""
+    """A guide page: the sheet's gettext environment and base.html's helpers."""
     context.setdefault("lang", "en")
     html = environment(context["lang"]).get_template(template).render(
         request=request, chrome_for=chrome_for, wording_for=wording_for, **context)
-    response = HTMLResponse(html, status_code=status)
-    private(response)
-    return response
+    return HTMLResponse(html, status_code=status)
 
 
-def gone_page(request: Request, error: NotFoundError) -> HTMLResponse:
-    """Expired, revoked or unknown: whom to call and the 911 line, never the handout's data."""
-    gone = isinstance(error, guide.HandoutGoneError)
+def link_ended_page(request: Request, gone: bool) -> HTMLResponse:
+    """Expired, revoked (410) or unknown (404): whom to call and the 911 line, never the
+    handout's data. The error handler answers every such error under /h/ with it."""
     return render(request, "guide/gone.html", status=410 if gone else 404, gone=gone)
 
 
-def base_context(opened: Opened, token: str) -> dict[str, Any]:
+def base_context(opened: guide.Opened, token: str) -> dict[str, Any]:
     return {
         "lang": opened.sheet.language, "token": token, "handout": opened.handout,
         "sheet": opened.sheet, "phone": opened.phone, "phone_tel": tel(opened.phone),
@@ -69,15 +70,25 @@ def base_context(opened: Opened, token: str) -> dict[str, Any]:
     }
 
 
+def tel(phone: str | None) -> str | None:
+    """A ``tel:`` URI from a phone as written ("(555) 010-0100 ext 2" -> tel:5550100100,2)."""
+    if not phone:
+        return None
+    main, _sep, extension = phone.lower().replace("ext.", "x").replace("ext", "x").partition("x")
+    digits = "".join(c for c in main if c.isdigit() or c == "+")
+    if not digits.strip("+"):
+        return None
+    extra = "".join(c for c in extension if c.isdigit())
+    return f"tel:{digits}" + (f",{extra}" if extra else "")
+
+
 # ---------------------------------------------------------------- the guide page
 
 
 @router.get("/h/{token}", response_class=HTMLResponse, include_in_schema=False)
 def guide_page(request: Request, token: str, store: StoreDep) -> Response:
-    try:
-        opened = open_handout(store, request, token, "page", recent_checkins=True)
-    except NotFoundError as error:
-        return gone_page(request, error)
+    opened = guide.open_handout(store, token, now(), "page", client_ip(request),
+                                recent_checkins=RECENT_CHECKINS)
     page = replace(sheet_page(opened.sheet, opened.handout.params), id_prefix="sheet-")
     return render(
         request, "guide/guide.html", **base_context(opened, token), page=page,
@@ -109,9 +120,7 @@ def elapsed_words(hours: float, language: str = "en") -> str:
     return words.gettext("%(span)s since your procedure") % {"span": span}
 
 
-def checkin_when(moment: dt.datetime, opened: Opened) -> str:
-    from caresheet.care.timeline import when_words
-
+def checkin_when(moment: dt.datetime, opened: guide.Opened) -> str:
     local = moment.astimezone(opened.handout.procedure_time.tzinfo)
     return when_words(local, opened.moment, opened.sheet.language)
 
@@ -121,11 +130,8 @@ def checkin_when(moment: dt.datetime, opened: Opened) -> str:
 
 @router.get("/h/{token}/check", response_class=HTMLResponse, include_in_schema=False)
 def check_start(request: Request, token: str, store: StoreDep) -> Response:
-    try:
-        opened = open_handout(store, request, token, "check")
-    except NotFoundError as error:
-        return gone_page(request, error)
-    return check_stage(request, opened, token, {})
+    step = guide.start_check(store, token, now(), client_ip(request))
+    return check_page(request, step, token)
 
 
 async def form_answers(request: Request) -> dict[str, str]:
@@ -138,68 +144,51 @@ async def form_answers(request: Request) -> dict[str, str]:
 @router.post("/h/{token}/check", response_class=HTMLResponse, include_in_schema=False)
 async def check_step(request: Request, token: str, store: StoreDep) -> Response:
     raw = await form_answers(request)
-    return await run_in_threadpool(check_answered, request, token, store, raw)
+    step = await run_in_threadpool(guide.check_step, store, token, raw, now(),
+                                   client_ip(request))
+    return check_page(request, step, token)
 
 
-def check_answered(request: Request, token: str, store: Store,
-                   raw: Mapping[str, str]) -> Response:
-    try:
-        opened = open_handout(store, request, token, "check")
-    except NotFoundError as error:
-        return gone_page(request, error)
-    sheet = opened.sheet
-    answers, problem = read_form_answers(opened, raw)
-    if problem:
-        return check_stage(request, opened, token, answers, problem, status=400)
-    if not stops_now(sheet, answers, max(opened.timeline.elapsed_hours, 0.0)):
-        return check_stage(request, opened, token, answers)
-    outcome = guide.check_in(store, opened.handout, sheet, answers, now(), client_ip(request))
+def check_page(request: Request, step: guide.CheckStep, token: str) -> Response:
+    """The next questions; or, once the check-in is saved, a 303 to its result page."""
+    outcome = step.outcome
+    if outcome is not None and outcome.checkin is not None:
+        return RedirectResponse(f"/h/{token}/checkins/{outcome.checkin.id}", status_code=303)
+    if outcome is not None:  # not saved: nothing to show again, so the result is shown here
+        return result_page(request, step.opened, token, outcome.disposition, None)
+    sheet = step.opened.sheet
+    return render(
+        request, "guide/check.html", status=400 if step.problems else 200,
+        **base_context(step.opened, token),
+        questions=[(name, sheet.findings[name]) for name in step.ask], prior=step.answers,
+        problems={name: ask_again(sheet, name) for name in step.problems},
+        first=not step.answers and not step.problems)
+
+
+def ask_again(sheet: Sheet, name: str) -> str:
+    """The patient's words for an answer triage refused, in the sheet's language."""
+    finding = sheet.findings[name]
+    if finding.kind == "number":
+        message = _("Please write a number for: %(question)s", sheet.language)
+    else:
+        message = _("Please choose yes, no or not sure for: %(question)s", sheet.language)
+    return message % {"question": finding.ask}
+
+
+@router.get("/h/{token}/checkins/{checkin_id}", response_class=HTMLResponse,
+            include_in_schema=False)
+def checkin_result(request: Request, token: str, checkin_id: CheckinId,
+                   store: StoreDep) -> Response:
+    """A saved check-in's result, as it was decided then (an audited read)."""
+    opened, checkin = guide.saved_checkin(store, token, checkin_id, now(), client_ip(request))
+    disposition = Disposition.model_validate(checkin.disposition)
+    return result_page(request, opened, token, disposition, checkin.id)
+
+
+def result_page(request: Request, opened: guide.Opened, token: str, disposition: Disposition,
+                checkin_id: int | None) -> HTMLResponse:
     return render(request, "guide/result.html", **base_context(opened, token),
-                  disposition=outcome.disposition, saved=outcome.checkin is not None,
-                  checkin_id=outcome.checkin.id if outcome.checkin else None)
-
-
-def read_form_answers(opened: Opened, raw: Mapping[str, str]) -> tuple[dict[str, str], str]:
-    """The valid answers to known findings, and a message about the first invalid one
-    (which is left out, so it is asked again). A number left empty means "not sure"."""
-    answers: dict[str, str] = {}
-    problem = ""
-    language = opened.sheet.language
-    for name, value in raw.items():
-        finding = opened.sheet.findings.get(name)
-        if finding is None:
-            continue
-        value = value.strip().lower()
-        if finding.kind == "number":
-            value = value or "unsure"
-            if value != "unsure" and not _is_number(value):
-                problem = problem or _("Please write a number for: %(question)s", language) % {
-                    "question": finding.ask}
-                continue
-        elif value not in ANSWERS:
-            problem = problem or _(
-                "Please choose yes, no or not sure for: %(question)s", language) % {
-                "question": finding.ask}
-            continue
-        answers[name] = value
-    return answers, problem
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def check_stage(request: Request, opened: Opened, token: str, answers: Mapping[str, str],
-                problem: str = "", status: int = 200) -> HTMLResponse:
-    questions = [(name, opened.sheet.findings[name])
-                 for name in next_questions(opened.sheet, answers)]
-    return render(request, "guide/check.html", status=status, **base_context(opened, token),
-                  questions=questions, prior=dict(answers), problem=problem,
-                  first=not answers)
+                  disposition=disposition, saved=checkin_id is not None, checkin_id=checkin_id)
 
 
 # ---------------------------------------------------------------- teach-back
@@ -207,13 +196,9 @@ def check_stage(request: Request, opened: Opened, token: str, answers: Mapping[s
 
 @router.get("/h/{token}/teachback", response_class=HTMLResponse, include_in_schema=False)
 def teachback_page(request: Request, token: str, store: StoreDep) -> Response:
-    try:
-        opened = open_handout(store, request, token, "teachback")
-    except NotFoundError as error:
-        return gone_page(request, error)
-    questions = quiz(opened.sheet, opened.handout.params, seed=opened.handout.id)
+    opened = guide.open_handout(store, token, now(), "teachback", client_ip(request))
     return render(request, "guide/teachback.html", **base_context(opened, token),
-                  questions=questions)
+                  questions=guide.teach_back_questions(opened))
 
 
 @router.post("/h/{token}/teachback", response_class=HTMLResponse, include_in_schema=False)
@@ -224,24 +209,10 @@ async def teachback_answered(request: Request, token: str, store: StoreDep) -> R
 
 def teachback_saved(request: Request, token: str, store: Store,
                     answers: Mapping[str, str]) -> Response:
-    try:
-        opened = open_handout(store, request, token, "teachback")
-    except NotFoundError as error:
-        return gone_page(request, error)
-    questions = quiz(opened.sheet, opened.handout.params, seed=opened.handout.id)
-    results = grade(questions, answers, opened.sheet.language)
-    saved = True
-    try:
-        with store.session() as session:
-            guide.save_teachback(session, opened.handout, questions, results, now(),
-                                    client_ip(request))
-    except Exception as error:
-        guide.log.error("could not save teach-back for handout %s: %s", opened.handout.id,
-                           guide.describe(error))
-        saved = False
-    pairs = list(zip(questions, results, strict=True))
+    opened, outcome = guide.teach_back(store, token, answers, now(), client_ip(request))
+    pairs = list(zip(outcome.questions, outcome.results, strict=True))
     return render(request, "guide/teachback-result.html", **base_context(opened, token),
-                  pairs=pairs, saved=saved, right=sum(r.correct for r in results))
+                  pairs=pairs, saved=outcome.attempt is not None, right=outcome.right)
 
 
 # ---------------------------------------------------------------- reminders
@@ -249,13 +220,9 @@ def teachback_saved(request: Request, token: str, store: Store,
 
 @router.get("/h/{token}/calendar.ics", include_in_schema=False)
 def calendar_file(request: Request, token: str, store: StoreDep) -> Response:
-    try:
-        opened = open_handout(store, request, token, "ics")
-    except NotFoundError as error:
-        return gone_page(request, error)
+    opened = guide.open_handout(store, token, now(), "ics", client_ip(request))
     data = reminders.calendar(
         opened.timeline, handout_id=str(opened.handout.id), title=opened.sheet.title,
         url=str(request.url_for("guide_page", token=token)), stamp=opened.moment)
-    response = Response(data, media_type="text/calendar; charset=utf-8", headers={
+    return Response(data, media_type="text/calendar; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{opened.sheet.code}-reminders.ics"'})
-    return private(response)

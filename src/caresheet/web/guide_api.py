@@ -1,8 +1,11 @@
 """The guide's JSON API under ``/api/handouts``: issue, read, check in, teach-back, events.
 
-Every route declares the errors it really returns (400 bad input, 404 unknown link, 410 ended
-link, 422 malformed request) in the OpenAPI document. Creating a handout is open for now;
-the care-team side will put it behind a login and a role.
+Each route parses, calls one function of ``caresheet.guide`` and shapes the answer; errors
+are raised and become the one JSON error shape in ``web.errors`` (404 unknown link, 410 ended
+link, 422 an answer a check cannot use, naming the finding). Every route declares the errors
+it really returns in the OpenAPI document. Creating a handout needs a clinician's login.
+A check-in or teach-back that could not be saved is answered 200 with ``saved: false`` and
+the result anyway: the patient must still learn what to do.
 """
 
 from __future__ import annotations
@@ -11,31 +14,23 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from caresheet import guide
-from caresheet.care.teachback import Question, grade, quiz
+from caresheet.care.teachback import Question
 from caresheet.care.timeline import Event, parse_procedure_time
 from caresheet.care.triage import Disposition
-from caresheet.errors import NotFoundError
 from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
-from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Login, Role
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
-from caresheet.web.errors import error_body
-from caresheet.web.guide_support import (
-    client_ip,
-    now,
-    open_handout,
-    private,
-)
+from caresheet.web.guide import RECENT_CHECKINS, now
 from caresheet.web.security import require_role
 
-SAVE_TIMEOUT_SECONDS = 30.0
 router = APIRouter(prefix="/api/handouts", tags=["handouts"])
 StoreDep = Annotated[Store, Depends(get_store)]
 
@@ -52,7 +47,8 @@ class ErrorBody(BaseModel):
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     words = {400: "Bad input", 401: "Log in first", 403: "This needs another role",
              404: "No handout at this link", 410: "The link has ended",
-             422: "The request is malformed"}
+             422: "The request is malformed, or an answer cannot be used (named in the message)",
+             503: "The database is not working; try again soon"}
     return {s: {"model": ErrorBody, "description": words[s]} for s in statuses}
 
 
@@ -169,8 +165,9 @@ class ResultOut(BaseModel):
 
 
 class TeachbackOut(BaseModel):
-    attempt: str | None
+    attempt: str | None = Field(description="null when it could not be saved")
     saved: bool
+    notice: str | None = None
     right: int
     results: list[ResultOut]
 
@@ -202,42 +199,30 @@ def _handout(handout: Handout, title: str, events: list[EventOut], normal: list[
     )
 
 
-def _gone(error: NotFoundError) -> JSONResponse:
-    gone = isinstance(error, guide.HandoutGoneError)
-    status = 410 if gone else 404
-    body = error_body("gone" if gone else "not_found", str(error))
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-
 @router.post("", status_code=201, response_model=IssuedOut,
              responses=_errors(400, 401, 403, 404, 422))
-def create_handout(request: Request, response: Response, body: Annotated[HandoutIn, Body()],
+def create_handout(request: Request, body: Annotated[HandoutIn, Body()],
                    store: StoreDep, login: Annotated[Login, Depends(CLINICAL)]) -> IssuedOut:
     """Issue a sheet to one patient (clinicians and admins); the answer holds the private
     link, shown only once. The issuer is recorded and the issue is audited."""
     moment = now()
     procedure = parse_procedure_time(body.procedure_time, body.zone)
     with store.session() as session:
-        issued = team_handouts.issue(
+        issued = guide.issue(
             session, login.user, code=body.code, language=body.language, version=body.version,
             params=body.params, procedure_time=procedure, now=moment,
             display_name=body.display_name, expires_in=guide.parse_expiry(body.expires),
             ip=client_ip(request))
-    base = str(request.base_url)
-    url = guide.link(base, issued.token)
-    read = read_handout(request, issued.token, store)
-    assert isinstance(read, HandoutOut)  # just issued: it cannot have ended
-    private(response)
-    return IssuedOut(token=issued.token, url=url, handout=read)
+    url = guide.link(str(request.base_url), issued.token)
+    return IssuedOut(token=issued.token, url=url,
+                     handout=read_handout(request, issued.token, store))
 
 
 @router.get("/{token}", response_model=HandoutOut, responses=_errors(404, 410))
-def read_handout(request: Request, token: str, store: StoreDep) -> HandoutOut | JSONResponse:
+def read_handout(request: Request, token: str, store: StoreDep) -> HandoutOut:
     """The handout: pinned sheet, params, timeline events, what is normal, last check-ins."""
-    try:
-        opened = open_handout(store, request, token, "api", recent_checkins=True)
-    except NotFoundError as error:
-        return _gone(error)
+    opened = guide.open_handout(store, token, now(), "api", client_ip(request),
+                                recent_checkins=RECENT_CHECKINS)
     line = opened.timeline
     return _handout(opened.handout, opened.sheet.title, [_event(e) for e in line.events],
                     [n.text for n in line.normal], line.elapsed_hours,
@@ -245,17 +230,14 @@ def read_handout(request: Request, token: str, store: StoreDep) -> HandoutOut | 
 
 
 @router.get("/{token}/events", response_model=EventsOut, responses=_errors(404, 410))
-def handout_events(request: Request, token: str, store: StoreDep) -> EventsOut | JSONResponse:
+def handout_events(request: Request, token: str, store: StoreDep) -> EventsOut:
     """The reminder events (the same as the .ics file)."""
-    try:
-        opened = open_handout(store, request, token, "events")
-    except NotFoundError as error:
-        return _gone(error)
+    opened = guide.open_handout(store, token, now(), "events", client_ip(request))
     return EventsOut(events=[_event(e) for e in opened.timeline.reminders()])
 
 
 @router.post("/{token}/checkins", status_code=201, response_model=CheckinOut,
-             responses={**_errors(400, 404, 410, 422),
+             responses={**_errors(400, 404, 410, 422, 503),
                         200: {"model": CheckinOut, "description": "not saved: call the clinic"}})
 async def post_checkin(request: Request, token: str, body: Annotated[CheckinIn, Body()],
                        store: StoreDep) -> CheckinOut | JSONResponse:
@@ -266,10 +248,7 @@ async def post_checkin(request: Request, token: str, body: Annotated[CheckinIn, 
     """
     moment = now()
     saving = guide.submit_check_in(store, token, body.answers, moment, client_ip(request))
-    try:
-        outcome = await asyncio.wait_for(asyncio.wrap_future(saving), SAVE_TIMEOUT_SECONDS)
-    except NotFoundError as error:
-        return _gone(error)
+    outcome = await asyncio.wait_for(asyncio.wrap_future(saving), guide.SAVE_TIMEOUT_SECONDS)
     if outcome.checkin is not None:
         return _checkin(outcome.checkin)
     return JSONResponse(_unsaved(outcome.disposition, moment).model_dump(mode="json"),
@@ -278,8 +257,8 @@ async def post_checkin(request: Request, token: str, body: Annotated[CheckinIn, 
 
 def _unsaved(disposition: Disposition, moment: dt.datetime) -> CheckinOut:
     return CheckinOut(
-        id=None, saved=False, notice="We could not save this. Please call your clinic.",
-        created_at=moment, elapsed_hours=disposition.elapsed_hours or 0.0, tier=disposition.tier,
+        id=None, saved=False, notice=guide.NOT_SAVED, created_at=moment,
+        elapsed_hours=disposition.elapsed_hours or 0.0, tier=disposition.tier,
         action=disposition.action, matched=[m.id for m in disposition.matched],
         why=[m.text for m in disposition.matched], normal=list(disposition.normal),
         emergency_line=disposition.emergency_line,
@@ -287,14 +266,10 @@ def _unsaved(disposition: Disposition, moment: dt.datetime) -> CheckinOut:
 
 
 @router.get("/{token}/teachback", response_model=list[QuestionOut], responses=_errors(404, 410))
-def teachback_questions(request: Request, token: str,
-                        store: StoreDep) -> list[QuestionOut] | JSONResponse:
+def teachback_questions(request: Request, token: str, store: StoreDep) -> list[QuestionOut]:
     """The teach-back questions, choices in a stable shuffled order."""
-    try:
-        opened = open_handout(store, request, token, "teachback")
-    except NotFoundError as error:
-        return _gone(error)
-    return [_question(q) for q in quiz(opened.sheet, opened.handout.params, opened.handout.id)]
+    opened = guide.open_handout(store, token, now(), "teachback", client_ip(request))
+    return [_question(q) for q in guide.teach_back_questions(opened)]
 
 
 def _question(q: Question) -> QuestionOut:
@@ -303,20 +278,21 @@ def _question(q: Question) -> QuestionOut:
 
 
 @router.post("/{token}/teachback", status_code=201, response_model=TeachbackOut,
-             responses=_errors(400, 404, 410, 422))
+             responses={**_errors(400, 404, 410, 422),
+                        200: {"model": TeachbackOut, "description": "not saved: tell the clinic"}})
 def post_teachback(request: Request, token: str, body: Annotated[TeachbackIn, Body()],
                    store: StoreDep) -> TeachbackOut | JSONResponse:
     """Grade and save one teach-back attempt; feedback teaches each right answer."""
-    try:
-        opened = open_handout(store, request, token, "teachback")
-    except NotFoundError as error:
-        return _gone(error)
-    questions = quiz(opened.sheet, opened.handout.params, opened.handout.id)
-    results = grade(questions, body.answers, opened.sheet.language)
-    with store.session() as session:
-        attempt = guide.save_teachback(session, opened.handout, questions, results, now(),
-                                          client_ip(request))
-    return TeachbackOut(
-        attempt=attempt, saved=True, right=sum(r.correct for r in results),
+    _opened, outcome = guide.teach_back(store, token, body.answers, now(), client_ip(request))
+    answer = TeachbackOut(
+        attempt=outcome.attempt, saved=outcome.attempt is not None, right=outcome.right,
+        notice=None if outcome.attempt else NOT_SAVED_TEACHBACK,
         results=[ResultOut(question_id=r.question_id, chosen=r.chosen, correct=r.correct,
-                           warning_sign=r.warning_sign, feedback=r.feedback) for r in results])
+                           warning_sign=r.warning_sign, feedback=r.feedback)
+                 for r in outcome.results])
+    if outcome.attempt is None:
+        return JSONResponse(answer.model_dump(mode="json"), status_code=200)
+    return answer
+
+
+NOT_SAVED_TEACHBACK = "We could not save your answers. Please tell your clinic."

@@ -4,7 +4,11 @@ The pages need no script at all and load only their own styles, fonts and images
 Content-Security-Policy allows exactly that: even if some authored text or param escaped the
 templates' escaping, a browser would refuse to run it, and no other site may frame a page (a
 patient's guide inside someone else's frame could be overlaid). Routes that must say more
-(``no-referrer`` and ``no-store`` on a patient's private link) set their own values, which win.
+set their own values, which win.
+
+A patient's private link is a secret in a URL, and its answers are health data: every response
+under ``/h/`` and ``/api/handouts`` (pages, JSON, errors, the .ics file) says ``no-store`` (no
+cache keeps it), ``no-referrer`` (no other site learns the link) and ``noindex``.
 
 FastAPI's own API explorer (``/docs``, ``/redoc``) loads its script from a CDN, so it gets no
 policy; it shows no patient data.
@@ -30,6 +34,12 @@ DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 )
+PATIENT_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-robots-tag", b"noindex, nofollow"),
+)
+PATIENT_PREFIXES = ("/h/", "/api/handouts")
 UNGUARDED_PREFIXES = ("/docs", "/redoc")
 
 
@@ -44,13 +54,19 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope["path"]).startswith(UNGUARDED_PREFIXES):
+        path = str(scope.get("path", ""))
+        if scope["type"] != "http" or path.startswith(UNGUARDED_PREFIXES):
             await self.app(scope, receive, send)
             return
+        # A patient's response gets its private headers whatever a route or handler set.
+        forced = PATIENT_DEFAULTS if path.startswith(PATIENT_PREFIXES) else ()
+        replaced = {name for name, _ in forced}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = [(name, value) for name, value in message.get("headers", [])
+                           if name.lower() not in replaced]
+                headers.extend(forced)
                 present = {name.lower() for name, _ in headers}
                 headers.extend(item for item in DEFAULTS if item[0] not in present)
                 message = {**message, "headers": headers}

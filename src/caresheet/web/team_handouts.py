@@ -139,13 +139,13 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
               if k.startswith(PARAM_PREFIX)}
     try:
         when = parse_procedure_time(fields.get("procedure_time", ""), fields.get("zone") or None)
-        days = _days(fields.get("expires_days", "30"))
+        lifetime = _days(fields.get("expires_days", "30"))
         now = utcnow()
         with store.session() as session:
-            issued = team_handouts.issue(
+            issued = guide.issue(
                 session, login.user, code=sheet.code, language=sheet.language, params=params,
                 procedure_time=when, display_name=fields.get("display_name"),
-                expires_in=dt.timedelta(days=days), ip=client_ip(request), now=now,
+                expires_in=lifetime, ip=client_ip(request), now=now,
             )
     except BadInputError as error:
         kept = {**{k: v[:200] for k, v in params.items()},
@@ -157,16 +157,17 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
                  link=link, token=issued.token, qr_svg=qr.svg(link, scale=4))
 
 
-def _days(text: str) -> int:
+def _days(text: str) -> dt.timedelta:
+    """The form's lifetime in whole days, under the one lifetime rule."""
     try:
         days = int(text.strip())
     except ValueError:
         raise BadInputError(
             f"the link's lifetime must be a number of days (got {text[:20]!r})"
         ) from None
-    if not 1 <= days <= 366:
-        raise BadInputError("the link can work for 1 to 366 days")
-    return days
+    # Clamped first: a huge number must be refused by the rule, not overflow a timedelta.
+    span = dt.timedelta(days=min(max(days, 0), 100_000))
+    return team_handouts.check_lifetime(span, f"{text.strip()[:20]} days")
 
 
 @router.post("/team/handouts/{handout_id}/pdf")
@@ -178,7 +179,7 @@ def handout_pdf(
     store = get_store(request)
     with store.session() as session:
         handout = team_handouts.with_token(session, handout_id, token[:200])
-        sheet = guide.pinned_sheet(session, handout)
+        sheet = guide.pinned_sheet(store, session, handout)
         audit.handout_read(session, handout_id, login.user.actor, client_ip(request), "pdf")
     link = guide.link(str(request.base_url), token)
     pdf = render_pdf(sheet_page(sheet, handout.params, qr_url=link, large=bool(large)))
@@ -231,7 +232,7 @@ def extend_handout(
 ) -> Response:
     with get_store(request).session() as session:
         team_handouts.extend(
-            session, handout_id, _days(days), login.user, client_ip(request), utcnow()
+            session, handout_id, _days(days).days, login.user, client_ip(request), utcnow()
         )
     return back_to(f"/team/handouts/{handout_id}")
 
