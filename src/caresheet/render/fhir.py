@@ -4,15 +4,30 @@ The PlanDefinition carries home care as actions and every call-for-help rule as 
 with its tier as a ``code`` and its condition both as caresheet's own text and as FHIRPath
 over a QuestionnaireResponse to the sheet's Questionnaire, so an EHR can show the same
 warning signs and, if it wants, evaluate them. Resources are plain dicts ready for JSON.
+
+One meaning for the rules: FHIRPath's ``and``, ``or`` and ``not()`` are three-valued, with the
+empty collection as "unknown", which is exactly caresheet's Kleene "maybe". So the written
+QuestionnaireResponse (``questionnaire_response``) and the conditions agree on three cases:
+
+- a question not asked has no item: its atom is ``false`` (triage counts it as no);
+- "not sure" is an answer with no value, marked with the data-absent-reason extension
+  ``asked-unknown``: its atom is empty, i.e. maybe;
+- an unknown time since the procedure is ``%elapsedHours`` bound to the empty collection.
+
+A rule matches unless its expression evaluates to ``false``, as in ``care.triage``;
+tests/render/test_fhirpath_agreement.py holds an independent engine (fhirpathpy) to it.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from caresheet.care.triage import read_answers
 from caresheet.model.condition import And, Compare, Condition, Finding, Not, Or, Time
 from caresheet.model.sheet import SectionKind, Sheet, Status
 from caresheet.render.common import StepView, call_for_help, sheet_view
@@ -170,20 +185,31 @@ def _help_action(sheet: Sheet, values: Mapping[str, str] | None, base: str) -> R
 
 
 def fhirpath(condition: Condition) -> str:
-    """A rule as FHIRPath over a QuestionnaireResponse; ``%elapsedHours`` is the time since."""
-    if isinstance(condition, Finding):
-        return f"item.where(linkId = '{condition.name}').answer.value = true"
-    if isinstance(condition, Compare):
-        answer = f"item.where(linkId = '{condition.name}').answer.value"
-        return f"{answer} {condition.op} {condition.value:g}"
+    """A rule as FHIRPath over a QuestionnaireResponse; ``%elapsedHours`` is the time since.
+
+    ``answer.exists() and (...)``: not asked is false, "not sure" (an answer without a value)
+    leaves the comparison empty, so the ``and`` is empty: maybe (see the module docstring).
+    """
+    if isinstance(condition, Finding | Compare):
+        answer = f"item.where(linkId = '{condition.name}').answer"
+        if isinstance(condition, Finding):
+            test = "= true"
+        else:
+            test = f"{condition.op} {_number(condition.value)}"
+        return f"{answer}.exists() and ({answer}.value {test})"
     if isinstance(condition, Time):
         op = ">=" if condition.kind == "after" else "<="
-        return f"%elapsedHours {op} {condition.hours:g}"
+        return f"%elapsedHours {op} {_number(condition.hours)}"
     if isinstance(condition, Not):
         return f"({fhirpath(condition.operand)}).not()"
     joiner = " and " if isinstance(condition, And) else " or "
     assert isinstance(condition, And | Or)
     return joiner.join(f"({fhirpath(part)})" for part in condition.operands)
+
+
+def _number(value: float) -> str:
+    """A FHIRPath decimal literal: exact, and never in exponent form (1e-05 is not one)."""
+    return format(Decimal(repr(value)), "f").removesuffix(".0")
 
 
 # ---------------------------------------------------------------- Questionnaire
@@ -208,6 +234,64 @@ def questionnaire(sheet: Sheet, base: str = DEFAULT_BASE) -> Resource:
                 {"question": finding.ask_if, "operator": "=", "answerBoolean": True}
             ]
         items.append(item)
+    resource["item"] = items
+    return resource
+
+
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+NOT_SURE = {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "asked-unknown"}]}
+
+
+def elapsed_extension(base: str) -> str:
+    return f"{base.rstrip('/')}/StructureDefinition/elapsed-hours"
+
+
+def questionnaire_response(
+    sheet: Sheet,
+    answers: Mapping[str, str],
+    *,
+    response_id: str | None = None,
+    authored: dt.datetime | None = None,
+    elapsed_hours: float | None = None,
+    handout_id: int | None = None,
+    base: str = DEFAULT_BASE,
+) -> Resource:
+    """Answers (``yes``/``no``/``unsure``/a number, as triage reads them) to the sheet's form.
+
+    "Not sure" is an answer with no value and the data-absent-reason ``asked-unknown``; a
+    finding not answered has no item. The time since the procedure, when known, rides in an
+    extension, since it is the ``%elapsedHours`` the PlanDefinition's conditions read.
+    """
+    values = read_answers(sheet, answers)
+    items = []
+    for name in sheet.findings:  # the form's order
+        if name not in values:
+            continue
+        value = values[name]
+        if value is None:
+            answer: Resource = dict(NOT_SURE)
+        elif isinstance(value, bool):
+            answer = {"valueBoolean": value}
+        else:
+            answer = {"valueDecimal": value}
+        items.append({"linkId": name, "answer": [answer]})
+    resource: Resource = {"resourceType": "QuestionnaireResponse"}
+    if response_id is not None:
+        resource["id"] = response_id
+        resource["identifier"] = {"system": f"{base.rstrip('/')}/checkin", "value": response_id}
+    if elapsed_hours is not None:
+        resource["extension"] = [
+            {"url": elapsed_extension(base), "valueDecimal": round(elapsed_hours, 2)}
+        ]
+    if handout_id is not None:
+        resource["basedOn"] = [
+            {"type": "CarePlan",
+             "identifier": {"system": f"{base.rstrip('/')}/handout", "value": str(handout_id)}}
+        ]
+    resource["questionnaire"] = f"{canonical(base, 'Questionnaire', sheet)}|{sheet.version}"
+    resource["status"] = "completed"
+    if authored is not None:
+        resource["authored"] = authored.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     resource["item"] = items
     return resource
 
