@@ -8,7 +8,10 @@
     │   ├── BadAnswerError
     │   ├── BadElapsedError
     │   └── BadParamError
-    └── NotFoundError       no such sheet, version or handout (HTTP 404)
+    ├── NotFoundError       no such sheet, version or handout (HTTP 404)
+    ├── AuthenticationError a caller's credential is missing or not valid (HTTP 401)
+    ├── PrefetchMissingError a CDS Hooks call lacks data we cannot fetch ourselves (HTTP 412)
+    └── FhirServerError     the EHR's FHIR server did not give what we asked (HTTP 502)
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
 CLI and the web app can show it as one line without adding anything.
@@ -86,3 +89,22 @@ class BadParamError(BadInputError):
 
 class NotFoundError(CaresheetError):
     """The thing asked for does not exist (or is not visible to the asker)."""
+
+
+class AuthenticationError(CaresheetError):
+    """A caller's credential is missing or not valid; the message says which check failed
+    (safe to show: it names the check, never a key or the token)."""
+
+
+class PrefetchMissingError(CaresheetError):
+    """A CDS Hooks request lacks data the service needs and gives no FHIR server to fetch it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"the prefetch {key!r} is missing and the request gives no fhirServer to fetch it from"
+        )
+
+
+class FhirServerError(CaresheetError):
+    """The EHR's FHIR server could not be reached or refused what we asked."""

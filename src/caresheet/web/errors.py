@@ -1,7 +1,10 @@
 """The one place where an error becomes an HTTP response.
 
     BadInputError            -> 400
+    AuthenticationError      -> 401 (with WWW-Authenticate: Bearer)
     NotFoundError            -> 404
+    PrefetchMissingError     -> 412 (CDS Hooks: the EHR must send the prefetch or a fhirServer)
+    FhirServerError          -> 502 (the EHR's FHIR server failed us)
     StoreUnavailableError    -> 503 (the database is down: try again soon; never its details)
     RequestValidationError   -> 422 under /api/, a 400 page elsewhere (a person typed the URL)
     HTTPException            -> its own status (unknown route 404, wrong method 405, ...)
@@ -23,7 +26,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from caresheet.errors import BadInputError, NotFoundError
+from caresheet.errors import (
+    AuthenticationError,
+    BadInputError,
+    FhirServerError,
+    NotFoundError,
+    PrefetchMissingError,
+)
 from caresheet.store.db import StoreUnavailableError
 from caresheet.web.deps import page_context, page_language, templates
 
@@ -85,6 +94,20 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, "bad_input", str(exc))
 
 
+async def _unauthenticated(request: Request, exc: Exception) -> Response:
+    response = error_response(request, 401, "unauthorized", str(exc))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="caresheet"'
+    return response
+
+
+async def _precondition(request: Request, exc: Exception) -> Response:
+    return error_response(request, 412, "precondition_failed", str(exc))
+
+
+async def _bad_gateway(request: Request, exc: Exception) -> Response:
+    return error_response(request, 502, "bad_gateway", str(exc))
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return error_response(request, 404, "not_found", str(exc) or "Not found.")
 
@@ -133,6 +156,9 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 HANDLERS: tuple[tuple[type[Exception] | int, Handler], ...] = (
     (BadInputError, _bad_input),
     (NotFoundError, _not_found),
+    (AuthenticationError, _unauthenticated),
+    (PrefetchMissingError, _precondition),
+    (FhirServerError, _bad_gateway),
     (StoreUnavailableError, _unavailable),
     (RequestValidationError, _invalid),
     (StarletteHTTPException, _http),
