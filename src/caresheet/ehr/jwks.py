@@ -53,9 +53,15 @@ def fetch_over_http(url: str) -> Mapping[str, Any]:
 class KeySets:
     """JWKS documents by URL, cached per process (keys are public; nothing here is secret)."""
 
-    def __init__(self, fetch: Fetch = fetch_over_http, ttl: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        fetch: Fetch = fetch_over_http,
+        ttl: float = CACHE_SECONDS,
+        refetch_after: float = REFETCH_AFTER_SECONDS,
+    ) -> None:
         self._fetch = fetch
         self._ttl = ttl
+        self._refetch_after = refetch_after
         self._cache: dict[str, tuple[float, list[Key]]] = {}
         self._lock = threading.Lock()
 
@@ -66,7 +72,7 @@ class KeySets:
         if cached is not None:
             fetched_at, keys = cached
             fresh = now - fetched_at < self._ttl
-            if fresh and not (refresh and now - fetched_at > REFETCH_AFTER_SECONDS):
+            if fresh and not (refresh and now - fetched_at >= self._refetch_after):
                 return keys
         keys = _usable_keys(self._fetch(url))
         with self._lock:

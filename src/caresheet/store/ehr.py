@@ -114,9 +114,12 @@ def remember_jti(
     session.execute(delete(table).where(table.c.expires_at < now))
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(iss=iss, jti=jti, expires_at=expires_at)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["iss", "jti"]))
-    return bool(getattr(result, "rowcount", 0))
+    statement = (
+        insert(table).values(iss=iss, jti=jti, expires_at=expires_at)
+        .on_conflict_do_nothing(index_elements=["iss", "jti"])
+        .returning(table.c.jti)  # rowcount is -1 here with psycopg; a returned row is certain
+    )
+    return session.execute(statement).first() is not None
 
 
 # ---------------------------------------------------------------- cards and feedback
