@@ -68,7 +68,7 @@ class JsonServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            def do_GET(self) -> None:
                 outer.seen.append(Seen(self.path, self.headers.get("Authorization")))
                 body = outer.routes.get(self.path.split("?")[0])
                 data = json.dumps(body).encode() if body is not None else b"{}"

@@ -1,4 +1,4 @@
-"""The CDS Hooks service on a real server: discovery, cards, the spec's JWT checks, 412, feedback."""
+"""CDS Hooks on a real server: discovery, cards, the spec's JWT checks, 412, feedback."""
 
 from __future__ import annotations
 
