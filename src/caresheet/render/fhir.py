@@ -30,6 +30,7 @@ from typing import Any
 from caresheet.care.triage import read_answers
 from caresheet.model.condition import And, Compare, Condition, Finding, Not, Or, Time
 from caresheet.model.sheet import SectionKind, Sheet, Status
+from caresheet.render import fhir_search
 from caresheet.render.common import StepView, call_for_help, sheet_view
 
 FHIR_VERSION = "4.0.1"
@@ -80,6 +81,23 @@ def _common(kind: str, sheet: Sheet, base: str) -> Resource:
     }
 
 
+USAGE_CONTEXT_TYPE = "http://terminology.hl7.org/CodeSystem/usage-context-type"
+
+
+def _use_context(sheet: Sheet) -> list[Resource]:
+    """The procedures the sheet is for, as ``focus`` use contexts (searchable as ``context``)."""
+    return [
+        {"code": {"system": USAGE_CONTEXT_TYPE, "code": "focus"}, "valueCodeableConcept": code}
+        for code in _codes(sheet)
+    ]
+
+
+def stamped(resource: Resource, last_updated: dt.datetime) -> Resource:
+    """The resource with ``meta.lastUpdated`` (when its stored version was imported)."""
+    moment = last_updated.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    return {**resource, "meta": {"lastUpdated": moment.replace("+00:00", "Z")}}
+
+
 def _codes(sheet: Sheet) -> list[Resource]:
     return [
         {
@@ -115,6 +133,7 @@ def plan_definition(
         if first and first.blocks and first.blocks[0].text:
             resource["description"] = first.blocks[0].text
     if sheet.clinical_codes:
+        resource["useContext"] = _use_context(sheet)
         resource["topic"] = _codes(sheet)
     actions: list[Resource] = []
     for section in view.sections:
@@ -220,6 +239,7 @@ def questionnaire(sheet: Sheet, base: str = DEFAULT_BASE) -> Resource:
     resource = _common("Questionnaire", sheet, base)
     resource["subjectType"] = ["Patient"]
     if sheet.clinical_codes:
+        resource["useContext"] = _use_context(sheet)
         resource["code"] = [coding for c in _codes(sheet) for coding in c["coding"]]
     items = []
     for name, finding in sheet.findings.items():
@@ -302,6 +322,28 @@ def questionnaire_response(
 def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_BASE) -> Resource:
     """The rendered sheet, PDF and HTML attached (base64), as patient education."""
     html_bytes = html.encode("utf-8")
+    return _document(sheet, base, [
+        _attachment("application/pdf", pdf, sheet, f"{sheet.code}.pdf"),
+        _attachment("text/html", html_bytes, sheet, f"{sheet.code}.html"),
+    ])
+
+
+def document_reference_by_url(
+    sheet: Sheet, pdf_url: str, html_url: str, base: str = DEFAULT_BASE
+) -> Resource:
+    """The same document pointing at the PDF and page by URL: for search results, which
+    would otherwise render a PDF per match."""
+    return _document(sheet, base, [
+        {"contentType": kind, "language": sheet.language, "url": url,
+         "title": f"{sheet.title} ({sheet.code}.{ext})"}
+        for kind, url, ext in (("application/pdf", pdf_url, "pdf"), ("text/html", html_url, "html"))
+    ])
+
+
+def _document(sheet: Sheet, base: str, attachments: list[Resource]) -> Resource:
+    context: Resource = {"related": [{"reference": f"PlanDefinition/{resource_id(sheet)}"}]}
+    if sheet.clinical_codes:
+        context = {"event": _codes(sheet), **context}
     return {
         "resourceType": "DocumentReference",
         "id": resource_id(sheet),
@@ -310,6 +352,7 @@ def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_
             "system": f"{base.rstrip('/')}/sheet-version",
             "value": f"{sheet.code}-{sheet.language}-v{sheet.version}",
         },
+        "identifier": [{"system": f"{base.rstrip('/')}/sheet-code", "value": sheet.code}],
         "status": "superseded" if sheet.status is Status.RETIRED else "current",
         "docStatus": DOC_STATUS[sheet.status],
         "type": {
@@ -323,11 +366,8 @@ def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_
         },
         "category": [{"text": "Patient education"}],
         "description": sheet.title,
-        "content": [
-            {"attachment": _attachment("application/pdf", pdf, sheet, f"{sheet.code}.pdf")},
-            {"attachment": _attachment("text/html", html_bytes, sheet, f"{sheet.code}.html")},
-        ],
-        "context": {"related": [{"reference": f"PlanDefinition/{resource_id(sheet)}"}]},
+        "content": [{"attachment": attachment} for attachment in attachments],
+        "context": context,
     }
 
 
@@ -370,8 +410,10 @@ def bundle(
 
 
 def capability_statement(base: str = DEFAULT_BASE, date: str = "2026-11-25") -> Resource:
-    """What ``/fhir`` offers: read of the four resource types, JSON only."""
+    """What ``/fhir`` offers: read of the sheet's resources, search of three of them, and the
+    check-ins as QuestionnaireResponse (with a credential); JSON only."""
     read = [{"code": "read"}]
+    searched = [{"code": "read"}, {"code": "search-type"}]
     return {
         "resourceType": "CapabilityStatement",
         "id": "caresheet",
@@ -391,10 +433,19 @@ def capability_statement(base: str = DEFAULT_BASE, date: str = "2026-11-25") -> 
             {
                 "mode": "server",
                 "documentation": "Read a sheet by its code (P586), or P586-es for Spanish. "
-                "GET /fhir/Bundle/{id} gives all three resources of one sheet.",
+                "GET /fhir/Bundle/{id} gives all three resources of one sheet. Check-ins "
+                "(QuestionnaireResponse) need a care-team login or a signed bearer JWT.",
                 "resource": [
-                    {"type": kind, "interaction": read}
-                    for kind in ("PlanDefinition", "Questionnaire", "DocumentReference", "Bundle")
+                    *(
+                        {"type": kind, "interaction": searched,
+                         "searchParam": [{"name": name, "type": kind_of}
+                                         for name, kind_of in fhir_search.parameters(kind)]}
+                        for kind in ("PlanDefinition", "Questionnaire", "DocumentReference")
+                    ),
+                    {"type": "Bundle", "interaction": read},
+                    {"type": "QuestionnaireResponse", "interaction": searched,
+                     "searchParam": [{"name": "handout", "type": "token",
+                                      "documentation": "The handout's number: its check-ins"}]},
                 ],
             }
         ],
