@@ -14,7 +14,9 @@ from caresheet.ehr import clients
 from caresheet.store.db import Store
 
 cds_client_app = typer.Typer(
-    help="EHRs allowed to call the CDS Hooks service: add, list, remove.", no_args_is_help=True
+    help="EHRs allowed to call the CDS Hooks service: add, list, remove.\n\n"
+    "Example: caresheet cds-client list",
+    no_args_is_help=True,
 )
 app.add_typer(cds_client_app, name="cds-client")
 
