@@ -66,9 +66,10 @@ def call_service(
     request: Request, service_id: ServiceId, store: StoreDep,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    svc = cds_hooks.service(service_id)
     base = site_url(request)
-    who = caller(request, store, [f"{base}/cds-services/{svc.id}", f"{base}/cds-services"])
+    # Who is calling first: an anonymous caller learns nothing, not even which ids exist.
+    who = caller(request, store, [f"{base}/cds-services/{service_id}", f"{base}/cds-services"])
+    svc = cds_hooks.service(service_id)
     hook_request = cds_hooks.parse_request(body)
     return cds_hooks.answer(store, svc, hook_request, base, who.iss, dt.datetime.now(dt.UTC))
 
@@ -79,9 +80,9 @@ def feedback(
     request: Request, service_id: ServiceId, store: StoreDep,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    svc = cds_hooks.service(service_id)
     base = site_url(request)
-    service_url = f"{base}/cds-services/{svc.id}"
+    service_url = f"{base}/cds-services/{service_id}"
     who = caller(request, store, [f"{service_url}/feedback", service_url, f"{base}/cds-services"])
+    svc = cds_hooks.service(service_id)
     saved = cds_hooks.record_feedback(store, svc, body, who.iss, dt.datetime.now(dt.UTC))
     return {"recorded": saved}
