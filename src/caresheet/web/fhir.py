@@ -33,9 +33,10 @@ from caresheet.store.sheets import StoredSheet
 from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Role
 from caresheet.web.cds_hooks import KEYS, site_url
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
 from caresheet.web.errors import register_renderer
-from caresheet.web.security import client_ip, current_login
+from caresheet.web.security import current_login
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 MEDIA_TYPE = "application/fhir+json"

@@ -1,7 +1,7 @@
 """The EHR side: CDS clients, seen JWT ids, cards handed out and the feedback on them.
 
 Revision ID: 0008_ehr
-Revises: 0004_team
+Revises: 0005_team_keys
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_ehr"
-down_revision: str | None = "0004_team"
+down_revision: str | None = "0005_team_keys"
 branch_labels: str | None = None
 depends_on: str | None = None
 
