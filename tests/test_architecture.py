@@ -31,8 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "outputs": {"model", "render", "store", "search"},
     "team": {"model", "care", "store", "render"},
     "guide": {"model", "care", "store", "team", "render"},
-    "web": CORE | {"store", "search", "sheets", "outputs", "team", "guide"},
-    "cli": CORE | {"store", "search", "sheets", "outputs", "team", "guide", "web"},
+    "ehr": {"model", "care", "store", "search", "render"},
+    "web": CORE | {"store", "search", "sheets", "outputs", "team", "guide", "ehr"},
+    "cli": CORE | {"store", "search", "sheets", "outputs", "team", "guide", "ehr", "web"},
 }
 
 

@@ -23,3 +23,19 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return _PSYCOPG_PREFIX + url.removeprefix(prefix)
     return url
+
+
+BASE_URL_ENV = "CARESHEET_BASE_URL"
+CDS_ANONYMOUS_ENV = "CARESHEET_CDS_ALLOW_ANONYMOUS"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def public_base_url() -> str | None:
+    """The site's address as outsiders reach it (behind a proxy), from CARESHEET_BASE_URL."""
+    value = os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
+    return value or None
+
+
+def cds_allow_anonymous() -> bool:
+    """Whether CDS Hooks calls without a JWT are served: for a test install only."""
+    return os.environ.get(CDS_ANONYMOUS_ENV, "").strip().lower() in _TRUE

@@ -9,8 +9,11 @@
     │   │   └── BadAnswerError
     │   ├── BadElapsedError
     │   └── BadParamError
-    └── NotFoundError       no such sheet, version or handout (HTTP 404)
-        └── HandoutGoneError    a handout's link was real but has ended (HTTP 410)
+    ├── NotFoundError       no such sheet, version or handout (HTTP 404)
+    │   └── HandoutGoneError    a handout's link was real but has ended (HTTP 410)
+    ├── AuthenticationError a caller's credential is missing or not valid (HTTP 401)
+    ├── PrefetchMissingError a CDS Hooks call lacks data we cannot fetch ourselves (HTTP 412)
+    └── FhirServerError     the EHR's FHIR server did not give what we asked (HTTP 502)
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
 CLI and the web app can show it as one line without adding anything.
@@ -110,3 +113,22 @@ class HandoutGoneError(NotFoundError):
         self.reason = reason
         super().__init__(
             "this link was revoked" if reason == "revoked" else "this link has expired")
+
+
+class AuthenticationError(CaresheetError):
+    """A caller's credential is missing or not valid; the message says which check failed
+    (safe to show: it names the check, never a key or the token)."""
+
+
+class PrefetchMissingError(CaresheetError):
+    """A CDS Hooks request lacks data the service needs and gives no FHIR server to fetch it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"the prefetch {key!r} is missing and the request gives no fhirServer to fetch it from"
+        )
+
+
+class FhirServerError(CaresheetError):
+    """The EHR's FHIR server could not be reached or refused what we asked."""

@@ -23,6 +23,7 @@ REQUIRED = {
     "Bundle": ["type"],
     "CapabilityStatement": ["status", "date", "kind", "fhirVersion", "format"],
     "OperationOutcome": ["issue"],
+    "QuestionnaireResponse": ["status"],
 }
 
 

@@ -46,8 +46,10 @@ def test_plan_definition(sheets_by_lang: dict[str, Sheet], lang: str) -> None:
     assert lasting["id"] == "lasting_headache_or_sore_back"
     expression = lasting["condition"][0]["expression"]
     assert expression["expression"] == (
-        "((item.where(linkId = 'headache').answer.value = true) or "
-        "(item.where(linkId = 'sore_back').answer.value = true)) and (%elapsedHours >= 48)"
+        "((item.where(linkId = 'headache').answer.exists() and "
+        "(item.where(linkId = 'headache').answer.value = true)) or "
+        "(item.where(linkId = 'sore_back').answer.exists() and "
+        "(item.where(linkId = 'sore_back').answer.value = true))) and (%elapsedHours >= 48)"
     )
     assert "555-0100" in help_["action"][1]["description"]
     assert plan["topic"][0]["coding"][0] == {

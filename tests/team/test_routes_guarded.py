@@ -20,10 +20,14 @@ from .staff import add_staff, client_for
 # The explicit exceptions: pages and API reads anyone may use, and the patient's own routes,
 # which the private link's token guards.
 PUBLIC = [
-    r"^/$", r"^/search", r"^/browse", r"^/sheets(/|$)", r"^/h/\{token\}", r"^/fhir(/|$)",
-    r"^/infobutton", r"^/healthz$", r"^/openapi\.json$", r"^/docs", r"^/redoc", r"^/static",
-    r"^/team/login$",
+    r"^/$", r"^/search", r"^/browse", r"^/sheets(/|$)", r"^/h/\{token\}",
+    r"^/fhir(/(?!QuestionnaireResponse)|$)", r"^/infobutton", r"^/healthz$", r"^/openapi\.json$",
+    r"^/docs", r"^/redoc", r"^/static", r"^/team/login$",
+    r"^/cds-services$",  # CDS Hooks discovery: public, as the spec has it
 ]
+# Guarded by a bearer credential a system signs (a CDS client's JWT), not by a staff role:
+# anonymous requests get 401, with no login page (no person is there to log in).
+SIGNED = [r"^/cds-services/", r"^/fhir/QuestionnaireResponse"]
 PUBLIC_API_READS = [r"^/api/(sheets|search|fhir)"]
 PATIENT_API = [r"^/api/handouts/\{token\}"]
 SAMPLE = {"token": "x" * 43, "code": "P586", "language": "en", "lang": "en", "version": "1",
@@ -65,9 +69,13 @@ def all_routes() -> list[tuple[str, str, RouteContext]]:
     return found
 
 
+def is_signed(path: str) -> bool:
+    return any(re.search(p, path) for p in SIGNED)
+
+
 def guarded_routes() -> list[tuple[str, str, RoleRequirement | None]]:
     return [(method, path, requirement(context)) for method, path, context in all_routes()
-            if not is_public(path, method)]
+            if not is_public(path, method) and not is_signed(path)]
 
 
 def test_only_api_routes_are_guarded_routes() -> None:
@@ -116,6 +124,15 @@ def test_anonymous_requests_are_refused(server: LiveServer) -> None:
             if method == "GET" and not path.startswith("/api/"):
                 assert login_page, f"{method} {path} should send a person to the login page"
     assert refused == [], "answered an anonymous request: " + ", ".join(refused)
+
+
+def test_credential_routes_refuse_anonymous_requests(server: LiveServer) -> None:
+    signed = [(m, p) for m, p, _ in all_routes() if is_signed(p)]
+    assert len(signed) >= 4
+    with client_for(server) as client:
+        answers = {f"{m} {p}": client.request(m, concrete(p), json={}).status_code
+                   for m, p in signed}
+    assert answers == dict.fromkeys(answers, 401)
 
 
 def test_wrong_roles_are_refused(server: LiveServer) -> None:

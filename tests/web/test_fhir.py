@@ -22,7 +22,8 @@ def test_metadata_is_a_capability_statement(http: httpx.Client) -> None:
     validate(statement)
     assert statement["fhirVersion"] == "4.0.1"
     kinds = {r["type"] for r in statement["rest"][0]["resource"]}  # type: ignore[index]
-    assert kinds == {"PlanDefinition", "Questionnaire", "DocumentReference", "Bundle"}
+    assert kinds == {"PlanDefinition", "Questionnaire", "DocumentReference", "Bundle",
+                     "QuestionnaireResponse"}
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,33 @@ The PlanDefinition carries home care as actions and every call-for-help rule as 
 with its tier as a ``code`` and its condition both as caresheet's own text and as FHIRPath
 over a QuestionnaireResponse to the sheet's Questionnaire, so an EHR can show the same
 warning signs and, if it wants, evaluate them. Resources are plain dicts ready for JSON.
+
+One meaning for the rules: FHIRPath's ``and``, ``or`` and ``not()`` are three-valued, with the
+empty collection as "unknown", which is exactly caresheet's Kleene "maybe". So the written
+QuestionnaireResponse (``questionnaire_response``) and the conditions agree on three cases:
+
+- a question not asked has no item: its atom is ``false`` (triage counts it as no);
+- "not sure" is an answer with no value, marked with the data-absent-reason extension
+  ``asked-unknown``: its atom is empty, i.e. maybe;
+- an unknown time since the procedure is ``%elapsedHours`` bound to the empty collection.
+
+A rule matches unless its expression evaluates to ``false``, as in ``care.triage``;
+tests/render/test_fhirpath_agreement.py holds an independent engine (fhirpathpy) to it.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
+from caresheet.care.triage import read_answers
 from caresheet.model.condition import And, Compare, Condition, Finding, Not, Or, Time
 from caresheet.model.sheet import SectionKind, Sheet, Status
+from caresheet.render import fhir_search
 from caresheet.render.common import StepView, call_for_help, sheet_view
 
 FHIR_VERSION = "4.0.1"
@@ -65,6 +81,23 @@ def _common(kind: str, sheet: Sheet, base: str) -> Resource:
     }
 
 
+USAGE_CONTEXT_TYPE = "http://terminology.hl7.org/CodeSystem/usage-context-type"
+
+
+def _use_context(sheet: Sheet) -> list[Resource]:
+    """The procedures the sheet is for, as ``focus`` use contexts (searchable as ``context``)."""
+    return [
+        {"code": {"system": USAGE_CONTEXT_TYPE, "code": "focus"}, "valueCodeableConcept": code}
+        for code in _codes(sheet)
+    ]
+
+
+def stamped(resource: Resource, last_updated: dt.datetime) -> Resource:
+    """The resource with ``meta.lastUpdated`` (when its stored version was imported)."""
+    moment = last_updated.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    return {**resource, "meta": {"lastUpdated": moment.replace("+00:00", "Z")}}
+
+
 def _codes(sheet: Sheet) -> list[Resource]:
     return [
         {
@@ -100,6 +133,7 @@ def plan_definition(
         if first and first.blocks and first.blocks[0].text:
             resource["description"] = first.blocks[0].text
     if sheet.clinical_codes:
+        resource["useContext"] = _use_context(sheet)
         resource["topic"] = _codes(sheet)
     actions: list[Resource] = []
     for section in view.sections:
@@ -170,20 +204,31 @@ def _help_action(sheet: Sheet, values: Mapping[str, str] | None, base: str) -> R
 
 
 def fhirpath(condition: Condition) -> str:
-    """A rule as FHIRPath over a QuestionnaireResponse; ``%elapsedHours`` is the time since."""
-    if isinstance(condition, Finding):
-        return f"item.where(linkId = '{condition.name}').answer.value = true"
-    if isinstance(condition, Compare):
-        answer = f"item.where(linkId = '{condition.name}').answer.value"
-        return f"{answer} {condition.op} {condition.value:g}"
+    """A rule as FHIRPath over a QuestionnaireResponse; ``%elapsedHours`` is the time since.
+
+    ``answer.exists() and (...)``: not asked is false, "not sure" (an answer without a value)
+    leaves the comparison empty, so the ``and`` is empty: maybe (see the module docstring).
+    """
+    if isinstance(condition, Finding | Compare):
+        answer = f"item.where(linkId = '{condition.name}').answer"
+        if isinstance(condition, Finding):
+            test = "= true"
+        else:
+            test = f"{condition.op} {_number(condition.value)}"
+        return f"{answer}.exists() and ({answer}.value {test})"
     if isinstance(condition, Time):
         op = ">=" if condition.kind == "after" else "<="
-        return f"%elapsedHours {op} {condition.hours:g}"
+        return f"%elapsedHours {op} {_number(condition.hours)}"
     if isinstance(condition, Not):
         return f"({fhirpath(condition.operand)}).not()"
     joiner = " and " if isinstance(condition, And) else " or "
     assert isinstance(condition, And | Or)
     return joiner.join(f"({fhirpath(part)})" for part in condition.operands)
+
+
+def _number(value: float) -> str:
+    """A FHIRPath decimal literal: exact, and never in exponent form (1e-05 is not one)."""
+    return format(Decimal(repr(value)), "f").removesuffix(".0")
 
 
 # ---------------------------------------------------------------- Questionnaire
@@ -194,6 +239,7 @@ def questionnaire(sheet: Sheet, base: str = DEFAULT_BASE) -> Resource:
     resource = _common("Questionnaire", sheet, base)
     resource["subjectType"] = ["Patient"]
     if sheet.clinical_codes:
+        resource["useContext"] = _use_context(sheet)
         resource["code"] = [coding for c in _codes(sheet) for coding in c["coding"]]
     items = []
     for name, finding in sheet.findings.items():
@@ -212,12 +258,92 @@ def questionnaire(sheet: Sheet, base: str = DEFAULT_BASE) -> Resource:
     return resource
 
 
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+NOT_SURE = {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "asked-unknown"}]}
+
+
+def elapsed_extension(base: str) -> str:
+    return f"{base.rstrip('/')}/StructureDefinition/elapsed-hours"
+
+
+def questionnaire_response(
+    sheet: Sheet,
+    answers: Mapping[str, str],
+    *,
+    response_id: str | None = None,
+    authored: dt.datetime | None = None,
+    elapsed_hours: float | None = None,
+    handout_id: int | None = None,
+    base: str = DEFAULT_BASE,
+) -> Resource:
+    """Answers (``yes``/``no``/``unsure``/a number, as triage reads them) to the sheet's form.
+
+    "Not sure" is an answer with no value and the data-absent-reason ``asked-unknown``; a
+    finding not answered has no item. The time since the procedure, when known, rides in an
+    extension, since it is the ``%elapsedHours`` the PlanDefinition's conditions read.
+    """
+    values = read_answers(sheet, answers)
+    items = []
+    for name in sheet.findings:  # the form's order
+        if name not in values:
+            continue
+        value = values[name]
+        if value is None:
+            answer: Resource = dict(NOT_SURE)
+        elif isinstance(value, bool):
+            answer = {"valueBoolean": value}
+        else:
+            answer = {"valueDecimal": value}
+        items.append({"linkId": name, "answer": [answer]})
+    resource: Resource = {"resourceType": "QuestionnaireResponse"}
+    if response_id is not None:
+        resource["id"] = response_id
+        resource["identifier"] = {"system": f"{base.rstrip('/')}/checkin", "value": response_id}
+    if elapsed_hours is not None:
+        resource["extension"] = [
+            {"url": elapsed_extension(base), "valueDecimal": round(elapsed_hours, 2)}
+        ]
+    if handout_id is not None:
+        resource["basedOn"] = [
+            {"type": "CarePlan",
+             "identifier": {"system": f"{base.rstrip('/')}/handout", "value": str(handout_id)}}
+        ]
+    resource["questionnaire"] = f"{canonical(base, 'Questionnaire', sheet)}|{sheet.version}"
+    resource["status"] = "completed"
+    if authored is not None:
+        resource["authored"] = authored.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    resource["item"] = items
+    return resource
+
+
 # ---------------------------------------------------------------- DocumentReference, Bundle
 
 
 def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_BASE) -> Resource:
     """The rendered sheet, PDF and HTML attached (base64), as patient education."""
     html_bytes = html.encode("utf-8")
+    return _document(sheet, base, [
+        _attachment("application/pdf", pdf, sheet, f"{sheet.code}.pdf"),
+        _attachment("text/html", html_bytes, sheet, f"{sheet.code}.html"),
+    ])
+
+
+def document_reference_by_url(
+    sheet: Sheet, pdf_url: str, html_url: str, base: str = DEFAULT_BASE
+) -> Resource:
+    """The same document pointing at the PDF and page by URL: for search results, which
+    would otherwise render a PDF per match."""
+    return _document(sheet, base, [
+        {"contentType": kind, "language": sheet.language, "url": url,
+         "title": f"{sheet.title} ({sheet.code}.{ext})"}
+        for kind, url, ext in (("application/pdf", pdf_url, "pdf"), ("text/html", html_url, "html"))
+    ])
+
+
+def _document(sheet: Sheet, base: str, attachments: list[Resource]) -> Resource:
+    context: Resource = {"related": [{"reference": f"PlanDefinition/{resource_id(sheet)}"}]}
+    if sheet.clinical_codes:
+        context = {"event": _codes(sheet), **context}
     return {
         "resourceType": "DocumentReference",
         "id": resource_id(sheet),
@@ -226,6 +352,7 @@ def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_
             "system": f"{base.rstrip('/')}/sheet-version",
             "value": f"{sheet.code}-{sheet.language}-v{sheet.version}",
         },
+        "identifier": [{"system": f"{base.rstrip('/')}/sheet-code", "value": sheet.code}],
         "status": "superseded" if sheet.status is Status.RETIRED else "current",
         "docStatus": DOC_STATUS[sheet.status],
         "type": {
@@ -239,11 +366,8 @@ def document_reference(sheet: Sheet, html: str, pdf: bytes, base: str = DEFAULT_
         },
         "category": [{"text": "Patient education"}],
         "description": sheet.title,
-        "content": [
-            {"attachment": _attachment("application/pdf", pdf, sheet, f"{sheet.code}.pdf")},
-            {"attachment": _attachment("text/html", html_bytes, sheet, f"{sheet.code}.html")},
-        ],
-        "context": {"related": [{"reference": f"PlanDefinition/{resource_id(sheet)}"}]},
+        "content": [{"attachment": attachment} for attachment in attachments],
+        "context": context,
     }
 
 
@@ -286,8 +410,10 @@ def bundle(
 
 
 def capability_statement(base: str = DEFAULT_BASE, date: str = "2026-11-25") -> Resource:
-    """What ``/fhir`` offers: read of the four resource types, JSON only."""
+    """What ``/fhir`` offers: read of the sheet's resources, search of three of them, and the
+    check-ins as QuestionnaireResponse (with a credential); JSON only."""
     read = [{"code": "read"}]
+    searched = [{"code": "read"}, {"code": "search-type"}]
     return {
         "resourceType": "CapabilityStatement",
         "id": "caresheet",
@@ -307,10 +433,19 @@ def capability_statement(base: str = DEFAULT_BASE, date: str = "2026-11-25") -> 
             {
                 "mode": "server",
                 "documentation": "Read a sheet by its code (P586), or P586-es for Spanish. "
-                "GET /fhir/Bundle/{id} gives all three resources of one sheet.",
+                "GET /fhir/Bundle/{id} gives all three resources of one sheet. Check-ins "
+                "(QuestionnaireResponse) need a care-team login or a signed bearer JWT.",
                 "resource": [
-                    {"type": kind, "interaction": read}
-                    for kind in ("PlanDefinition", "Questionnaire", "DocumentReference", "Bundle")
+                    *(
+                        {"type": kind, "interaction": searched,
+                         "searchParam": [{"name": name, "type": kind_of}
+                                         for name, kind_of in fhir_search.parameters(kind)]}
+                        for kind in ("PlanDefinition", "Questionnaire", "DocumentReference")
+                    ),
+                    {"type": "Bundle", "interaction": read},
+                    {"type": "QuestionnaireResponse", "interaction": searched,
+                     "searchParam": [{"name": "handout", "type": "token",
+                                      "documentation": "The handout's number: its check-ins"}]},
                 ],
             }
         ],

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     insert,
     select,
     update,
@@ -261,11 +262,24 @@ def add_checkin(
     )
 
 
-def checkins(session: Session, handout_id: int, limit: int = 5) -> list[Checkin]:
-    """The newest check-ins of a handout first."""
+def checkins(session: Session, handout_id: int, limit: int = 5, offset: int = 0) -> list[Checkin]:
+    """The newest check-ins of a handout first (``offset`` skips that many, for paging)."""
     query = (select(CheckinRow).where(CheckinRow.handout_id == handout_id)
-             .order_by(CheckinRow.id.desc()).limit(limit))
+             .order_by(CheckinRow.id.desc()).limit(limit).offset(offset))
     return [_checkin(r) for r in session.scalars(query)]
+
+
+def checkin_count(session: Session, handout_id: int) -> int:
+    query = select(func.count()).select_from(CheckinRow).where(CheckinRow.handout_id == handout_id)
+    return int(session.scalar(query) or 0)
+
+
+def checkin_by_id(session: Session, checkin_id: int) -> Checkin:
+    """One check-in by its id alone (an EHR reading a QuestionnaireResponse)."""
+    row = session.get(CheckinRow, checkin_id)
+    if row is None:
+        raise NotFoundError(f"there is no check-in {checkin_id}")
+    return _checkin(row)
 
 
 def checkin(session: Session, handout_id: int, checkin_id: int) -> Checkin:

@@ -136,6 +136,27 @@ def extend(session: Session, handout_id: int, days: int, user: User, ip: str | N
     return new_end
 
 
+def checkins_read_by(
+    session: Session, handout_id: int, actor: str, ip: str | None, now: dt.datetime,
+    limit: int, offset: int,
+) -> tuple[Handout, list[Checkin], int]:
+    """A page of a handout's check-ins, newest first, and how many there are; the read is
+    audited with ``actor`` (a staff member, or a system such as an EHR's CDS client)."""
+    handout = rows.get(session, handout_id)
+    audit.handout_read(session, handout_id, actor, ip, "fhir", now)
+    found = rows.checkins(session, handout_id, limit, offset)
+    return handout, found, rows.checkin_count(session, handout_id)
+
+
+def checkin_read_by(
+    session: Session, checkin_id: int, actor: str, ip: str | None, now: dt.datetime
+) -> tuple[Handout, Checkin]:
+    """One check-in with its handout; audited as a read of the handout."""
+    found = rows.checkin_by_id(session, checkin_id)
+    audit.handout_read(session, found.handout_id, actor, ip, "fhir", now)
+    return rows.get(session, found.handout_id), found
+
+
 def with_token(session: Session, handout_id: int, token: str) -> Handout:
     """The handout if ``token`` is its link's token (to reprint the PDF with its QR code)."""
     handout = rows.get(session, handout_id)

@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from caresheet.web import errors, fhir, guide, guide_api, infobutton, public, sheets, team
+from caresheet.web import (
+    cds_hooks,
+    errors,
+    fhir,
+    guide,
+    guide_api,
+    infobutton,
+    public,
+    sheets,
+    team,
+)
 from caresheet.web.client import ForwardedScheme, TrustedProxies
 from caresheet.web.deps import FONT_DIR, STATIC_DIR
 from caresheet.web.headers import SecurityHeaders
@@ -19,6 +29,7 @@ ROUTERS = (
     sheets.router,
     infobutton.router,
     fhir.router,
+    cds_hooks.router,
     guide.router,
     guide_api.router,
     team.router,

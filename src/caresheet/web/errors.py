@@ -3,6 +3,9 @@
     BadInputError            -> 400
     AnswerError              -> 422 (answers a check cannot use, each finding named)
     NotFoundError            -> 404, HandoutGoneError -> 410; under /h/ the kind patient page
+    AuthenticationError      -> 401 (with WWW-Authenticate: Bearer)
+    PrefetchMissingError     -> 412 (CDS Hooks: the EHR must send the prefetch or a fhirServer)
+    FhirServerError          -> 502 (the EHR's FHIR server failed us)
     StoreUnavailableError    -> 503 (the database is down: try again soon; never its details)
     RequestValidationError   -> 422 under /api/, a 400 page elsewhere (a person typed the URL)
     HTTPException            -> its own status (unknown route 404, wrong method 405, ...)
@@ -24,7 +27,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from caresheet.errors import AnswerError, BadInputError, HandoutGoneError, NotFoundError
+from caresheet.errors import (
+    AnswerError,
+    AuthenticationError,
+    BadInputError,
+    FhirServerError,
+    HandoutGoneError,
+    NotFoundError,
+    PrefetchMissingError,
+)
 from caresheet.store.db import StoreUnavailableError
 from caresheet.web.deps import page_context, page_language, templates
 from caresheet.web.guide import link_ended_page
@@ -88,6 +99,20 @@ async def _bad_input(request: Request, exc: Exception) -> Response:
     return error_response(request, 400, "bad_input", str(exc))
 
 
+async def _unauthenticated(request: Request, exc: Exception) -> Response:
+    response = error_response(request, 401, "unauthorized", str(exc))
+    response.headers["WWW-Authenticate"] = 'Bearer realm="caresheet"'
+    return response
+
+
+async def _precondition(request: Request, exc: Exception) -> Response:
+    return error_response(request, 412, "precondition_failed", str(exc))
+
+
+async def _bad_gateway(request: Request, exc: Exception) -> Response:
+    return error_response(request, 502, "bad_gateway", str(exc))
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     status = 410 if isinstance(exc, HandoutGoneError) else 404
     if request.url.path.startswith(PATIENT_PREFIX):
@@ -144,6 +169,9 @@ HANDLERS: tuple[tuple[type[Exception] | int, Handler], ...] = (
     (AnswerError, _bad_answers),
     (BadInputError, _bad_input),
     (NotFoundError, _not_found),
+    (AuthenticationError, _unauthenticated),
+    (PrefetchMissingError, _precondition),
+    (FhirServerError, _bad_gateway),
     (StoreUnavailableError, _unavailable),
     (RequestValidationError, _invalid),
     (StarletteHTTPException, _http),
