@@ -1,26 +1,41 @@
 """Every error caresheet raises on purpose, under one base class.
 
-    CaresheetError
-    ├── SheetFormatError    an authored sheet file is malformed (carries file and line)
-    ├── ConditionError      a rule's ``when:`` condition does not parse
-    ├── BadInputError       a user's input is wrong (exit code 2, HTTP 400/422)
+    CaresheetError                  status  CLI exit
+    ├── SheetFormatError             400      2   an authored sheet file is malformed (file:line)
+    ├── SheetFilesError              400      2   files of a batch are malformed (a line each)
+    ├── SheetReferenceError          400      2   a sheet names something it does not define
+    ├── ConditionError               400      2   a rule's ``when:`` condition does not parse
+    ├── BadInputError                400      2   a user's input is wrong
     │   ├── UnknownFindingError
     │   ├── BadAnswerError
     │   ├── BadElapsedError
-    │   └── BadParamError
-    └── NotFoundError       no such sheet, version or handout (HTTP 404)
+    │   ├── BadParamError
+    │   └── TooManyAttemptsError     429          too many failed logins; try again later
+    ├── NotFoundError                404      2   no such sheet, version or handout
+    │   └── GoneError                410          it existed and has ended (a revoked link)
+    └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
-CLI and the web app can show it as one line without adding anything.
+CLI and the web app can show it as one line without adding anything. Each class carries its
+HTTP ``status`` and short ``code`` (as fava's API errors do), so the web's one handler reads
+them instead of keeping its own table; the CLI's one translator turns any of them into
+``error: message`` on stderr and exit code 2. ``public`` is False where the message names
+something a patient must not see (the database); the web then shows ``public_message``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 
 class CaresheetError(Exception):
     """Base class: the message is complete and safe to show a user."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_input"
+    public: ClassVar[bool] = True
+    public_message: ClassVar[str] = ""
 
 
 class SheetFormatError(CaresheetError):
@@ -31,6 +46,25 @@ class SheetFormatError(CaresheetError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}")
+
+
+class SheetFilesError(CaresheetError):
+    """One or more files of a batch are malformed; one ``file:line: message`` line each."""
+
+    def __init__(self, errors: Sequence[SheetFormatError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+class SheetReferenceError(CaresheetError, ValueError):
+    """A sheet refers to something it does not define; ``path`` locates the fault.
+
+    Also a ValueError so that pydantic reports it as a field error with its location.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class ConditionError(CaresheetError, ValueError):
@@ -84,5 +118,35 @@ class BadParamError(BadInputError):
     """A personalization value is unknown, of the wrong type, or out of range."""
 
 
+class TooManyAttemptsError(BadInputError):
+    """Too many failed logins for this account from this address; try again later."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class NotFoundError(CaresheetError):
     """The thing asked for does not exist (or is not visible to the asker)."""
+
+    status = 404
+    code = "not_found"
+
+
+class GoneError(NotFoundError):
+    """The thing asked for existed and has ended (a revoked or expired link)."""
+
+    status = 410
+    code = "gone"
+
+
+class StoreUnavailableError(CaresheetError):
+    """The database cannot be reached, or its schema cannot be brought up to date."""
+
+    status = 503
+    code = "service_unavailable"
+    # The message names the database; a patient needs only what to do now.
+    public = False
+    public_message = (
+        "This service is not working right now. Please try again in a few minutes. "
+        "If you need care now, call your clinic."
+    )

@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet.errors import BadInputError
+from caresheet.errors import BadInputError, TooManyAttemptsError
 from caresheet.team import accounts, audit, escalations, notify
-from caresheet.team.accounts import Login, Role, TooManyAttemptsError
+from caresheet.team.accounts import Login, Role
 from caresheet.web import team_api, team_handouts, team_library
 from caresheet.web.deps import get_store
 from caresheet.web.security import (

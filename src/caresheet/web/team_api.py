@@ -19,18 +19,10 @@ from caresheet.team import escalations
 from caresheet.team.accounts import Login, Role
 from caresheet.team.escalations import Escalation
 from caresheet.web.deps import get_store
+from caresheet.web.errors import ErrorBody
 from caresheet.web.security import client_ip, require_role, utcnow
 
 CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 _WORDS = {400: "Bad input", 401: "Not logged in", 403: "Not allowed for this role",
