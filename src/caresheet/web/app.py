@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from caresheet.web import errors, fhir, guide, infobutton, public, sheets, team
 from caresheet.web.deps import FONT_DIR, STATIC_DIR
 from caresheet.web.headers import SecurityHeaders
+from caresheet.web.inputs import RefuseNul
 
 ROUTERS = (
     public.router,
@@ -51,7 +52,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     app = FastAPI(title="caresheet", version="0.1.0", lifespan=lifespan)
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: refusals get it too
     # Fonts first: the more specific mount must win over /static.
     app.mount("/static/fonts", StaticFiles(directory=FONT_DIR), name="fonts")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

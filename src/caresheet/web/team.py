@@ -19,7 +19,7 @@ from caresheet.errors import BadInputError, TooManyAttemptsError
 from caresheet.team import accounts, audit, escalations, notify
 from caresheet.team.accounts import Login, Role
 from caresheet.web import team_api, team_handouts, team_library
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import (
     check_csrf,
     clear_session_cookie,
@@ -182,7 +182,7 @@ def inbox(
 
 @router.post("/team/inbox/{escalation_id}/acknowledge", include_in_schema=False)
 def acknowledge(
-    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)]
+    request: Request, escalation_id: RowId, login: Annotated[Login, Depends(CLINICAL)]
 ) -> Response:
     with get_store(request).session() as session:
         escalations.acknowledge(session, escalation_id, login.user, client_ip(request),
@@ -193,7 +193,7 @@ def acknowledge(
 @router.post("/team/inbox/{escalation_id}/close", response_class=HTMLResponse,
              include_in_schema=False)
 def close(
-    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, escalation_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     note: Annotated[str, Form()] = "",
 ) -> Response:
     with get_store(request).session() as session:
@@ -243,7 +243,7 @@ def add_user(
 @router.post("/team/users/{user_id}/active", response_class=HTMLResponse,
              include_in_schema=False)
 def set_active(
-    request: Request, user_id: int, login: Annotated[Login, Depends(ADMIN)],
+    request: Request, user_id: RowId, login: Annotated[Login, Depends(ADMIN)],
     active: Annotated[str, Form()] = "",
 ) -> Response:
     if user_id == login.user.id:

@@ -30,7 +30,7 @@ from caresheet.team import audit, escalations, notify
 from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Login, Role, get_user
 from caresheet.team.escalations import Escalation
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import client_ip, require_role, utcnow
 from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
 
@@ -169,7 +169,7 @@ def _days(text: str) -> int:
 
 @router.post("/team/handouts/{handout_id}/pdf")
 def handout_pdf(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     token: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "",
 ) -> Response:
     """The personalized PDF with the QR code of the patient's link (posted back, not stored)."""
@@ -202,7 +202,7 @@ def list_handouts(
 
 @router.get("/team/handouts/{handout_id}", response_class=HTMLResponse)
 def show_handout(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
 ) -> Response:
     now = utcnow()
     with get_store(request).session() as session:
@@ -215,7 +215,7 @@ def show_handout(
 
 @router.post("/team/handouts/{handout_id}/revoke")
 def revoke_handout(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
 ) -> Response:
     with get_store(request).session() as session:
         team_handouts.revoke(session, handout_id, login.user, client_ip(request), utcnow())
@@ -224,7 +224,7 @@ def revoke_handout(
 
 @router.post("/team/handouts/{handout_id}/extend")
 def extend_handout(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     days: Annotated[str, Form()] = "",
 ) -> Response:
     with get_store(request).session() as session:

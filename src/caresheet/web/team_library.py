@@ -28,7 +28,7 @@ from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import ImportOutcome, StoredSheet
 from caresheet.team import audit
 from caresheet.team.accounts import Login, Role
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import client_ip, require_role, utcnow
 from caresheet.web.team_pages import back_to, page
 
@@ -151,7 +151,7 @@ def sheet_versions(
 
 @router.post("/team/library/{code}/{language}/{version}/status")
 def change_status(
-    request: Request, code: str, language: str, version: int,
+    request: Request, code: str, language: str, version: RowId,
     login: Annotated[Login, Depends(AUTHORING)], status: Annotated[str, Form()] = "",
 ) -> Response:
     now = utcnow()
