@@ -55,21 +55,12 @@ class SheetChoice:
 
 
 def find_sheets(session: Session, query: str) -> list[SheetChoice]:
-    """Sheets for the search box: the library's own search (codes, lay words, typos), then
-    a plain match on code, title and other names for what the search index does not hold."""
-    found: dict[tuple[str, str], SheetChoice] = {}
+    """Sheets for the picker: the library's own search (codes, words, lay words, typos, clinical
+    codes) for a query, else every sheet A to Z; both read the search index, not the sheets."""
     if query:
-        for hit in search.search(session, query, limit=20).hits:
-            found[(hit.code, hit.language)] = SheetChoice(hit.code, hit.language, hit.title,
-                                                          hit.status)
-    words = query.lower().split()
-    for stored in sheets.list_current(session):
-        sheet = stored.sheet
-        haystack = " ".join([sheet.code, sheet.title, *sheet.aliases, *sheet.keywords]).lower()
-        if all(word in haystack for word in words):
-            found.setdefault((sheet.code, sheet.language), SheetChoice(
-                sheet.code, sheet.language, sheet.title, stored.status.value))
-    return list(found.values())[:50]
+        return [SheetChoice(h.code, h.language, h.title, h.status)
+                for h in search.search(session, query, limit=50).hits]
+    return [SheetChoice(e.code, e.language, e.title, e.status) for e in search.browse(session)]
 
 
 @dataclass(frozen=True)
@@ -105,7 +96,7 @@ def new_handout(
     with get_store(request).session(write=False) as session:
         if not code:
             query = q.strip()[:MAX_QUERY]
-            choices = find_sheets(session, query) if query else find_sheets(session, "")
+            choices = find_sheets(session, query)
             return page(request, "handout_pick.html", login, q=query, choices=choices)
         stored = sheets.current(session, code, lang)
     return _form(request, login, stored.sheet, {}, error=None)
