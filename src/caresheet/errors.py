@@ -1,32 +1,46 @@
 """Every error caresheet raises on purpose, under one base class.
 
-    CaresheetError
-    ├── SheetFormatError    an authored sheet file is malformed (carries file and line)
-    ├── ConditionError      a rule's ``when:`` condition does not parse
-    ├── BadInputError       a user's input is wrong (exit code 2, HTTP 400/422)
-    │   ├── AnswerError     answers a check cannot use, by finding (HTTP 422, the form re-asks)
+    CaresheetError                  status  CLI exit
+    ├── SheetFormatError             400      2   an authored sheet file is malformed (file:line)
+    ├── SheetFilesError              400      2   files of a batch are malformed (a line each)
+    ├── SheetReferenceError          400      2   a sheet names something it does not define
+    ├── ConditionError               400      2   a rule's ``when:`` condition does not parse
+    ├── BadInputError                400      2   a user's input is wrong
+    │   ├── AnswerError          422          answers a check cannot use, by finding
     │   │   ├── UnknownFindingError
     │   │   └── BadAnswerError
     │   ├── BadElapsedError
-    │   └── BadParamError
-    ├── NotFoundError       no such sheet, version or handout (HTTP 404)
-    │   └── HandoutGoneError    a handout's link was real but has ended (HTTP 410)
-    ├── AuthenticationError a caller's credential is missing or not valid (HTTP 401)
-    ├── PrefetchMissingError a CDS Hooks call lacks data we cannot fetch ourselves (HTTP 412)
-    └── FhirServerError     the EHR's FHIR server did not give what we asked (HTTP 502)
+    │   ├── BadParamError
+    │   └── TooManyAttemptsError     429          too many failed logins; try again later
+    ├── NotFoundError                404      2   no such sheet, version or handout
+    │   └── GoneError                410          it existed and has ended
+    │       └── HandoutGoneError                  a patient's link was revoked or expired
+    ├── AuthenticationError          401          a caller's credential is missing or not valid
+    ├── PrefetchMissingError         412          a CDS Hooks call lacks data we cannot fetch
+    ├── FhirServerError              502          the EHR's FHIR server failed us
+    └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
-CLI and the web app can show it as one line without adding anything.
+CLI and the web app can show it as one line without adding anything. Each class carries its
+HTTP ``status`` and short ``code`` (as fava's API errors do), so the web's one handler reads
+them instead of keeping its own table; the CLI's one translator turns any of them into
+``error: message`` on stderr and exit code 2. ``public`` is False where the message names
+something a patient must not see (the database); the web then shows ``public_message``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar, Literal
 
 
 class CaresheetError(Exception):
     """Base class: the message is complete and safe to show a user."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_input"
+    public: ClassVar[bool] = True
+    public_message: ClassVar[str] = ""
 
 
 class SheetFormatError(CaresheetError):
@@ -37,6 +51,25 @@ class SheetFormatError(CaresheetError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}")
+
+
+class SheetFilesError(CaresheetError):
+    """One or more files of a batch are malformed; one ``file:line: message`` line each."""
+
+    def __init__(self, errors: Sequence[SheetFormatError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+class SheetReferenceError(CaresheetError, ValueError):
+    """A sheet refers to something it does not define; ``path`` locates the fault.
+
+    Also a ValueError so that pydantic reports it as a field error with its location.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 class ConditionError(CaresheetError, ValueError):
@@ -64,6 +97,9 @@ class AnswerError(BadInputError):
     """Answers that cannot be used, by finding: ``problems`` maps each finding at fault to
     its message, so a form can re-ask just those questions and keep every other answer.
     The message is all of them on one line (the CLI prints it as is)."""
+
+    status = 422
+    code = "bad_answer"
 
     def __init__(self, problems: Mapping[str, str]) -> None:
         self.problems = dict(problems)
@@ -102,12 +138,42 @@ class BadParamError(BadInputError):
     """A personalization value is unknown, of the wrong type, or out of range."""
 
 
+class TooManyAttemptsError(BadInputError):
+    """Too many failed logins for this account from this address; try again later."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class NotFoundError(CaresheetError):
     """The thing asked for does not exist (or is not visible to the asker)."""
 
+    status = 404
+    code = "not_found"
 
-class HandoutGoneError(NotFoundError):
-    """The link was real but is expired or revoked: the page says whom to call (HTTP 410)."""
+
+class GoneError(NotFoundError):
+    """The thing asked for existed and has ended (a revoked or expired link)."""
+
+    status = 410
+    code = "gone"
+
+
+class StoreUnavailableError(CaresheetError):
+    """The database cannot be reached, or its schema cannot be brought up to date."""
+
+    status = 503
+    code = "service_unavailable"
+    # The message names the database; a patient needs only what to do now.
+    public = False
+    public_message = (
+        "This service is not working right now. Please try again in a few minutes. "
+        "If you need care now, call your clinic."
+    )
+
+
+class HandoutGoneError(GoneError):
+    """The link was real but is expired or revoked: the page says whom to call."""
 
     def __init__(self, reason: Literal["expired", "revoked"]) -> None:
         self.reason = reason
@@ -119,9 +185,15 @@ class AuthenticationError(CaresheetError):
     """A caller's credential is missing or not valid; the message says which check failed
     (safe to show: it names the check, never a key or the token)."""
 
+    status = 401
+    code = "unauthorized"
+
 
 class PrefetchMissingError(CaresheetError):
     """A CDS Hooks request lacks data the service needs and gives no FHIR server to fetch it."""
+
+    status = 412
+    code = "precondition_failed"
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -132,3 +204,6 @@ class PrefetchMissingError(CaresheetError):
 
 class FhirServerError(CaresheetError):
     """The EHR's FHIR server could not be reached or refused what we asked."""
+
+    status = 502
+    code = "bad_gateway"

@@ -33,13 +33,19 @@ from caresheet.care.symptom_check import next_questions, stops_now
 from caresheet.care.teachback import Question, Result, grade, quiz
 from caresheet.care.timeline import Timeline, elapsed_hours, timeline
 from caresheet.care.triage import Disposition, decide, read_answers
-from caresheet.errors import AnswerError, BadInputError, HandoutGoneError, NotFoundError
+from caresheet.errors import (
+    AnswerError,
+    BadInputError,
+    HandoutGoneError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from caresheet.model import personalize
 from caresheet.model.condition import parse_duration_hours
 from caresheet.model.sheet import Sheet
 from caresheet.store import handouts as rows
 from caresheet.store import sheets as stored_sheets
-from caresheet.store.db import Store, StoreUnavailableError
+from caresheet.store.db import Store
 from caresheet.store.group_commit import writer_for
 from caresheet.store.handouts import Checkin, Handout, hash_token
 from caresheet.store.team import HandoutIssuerRow

@@ -10,14 +10,14 @@ what makes "the index never disagrees with the rows" hold.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from caresheet.authoring.batch import LoadedSheet, SheetFilesError, load_paths
+from caresheet.authoring.batch import LoadedSheet, SheetText, load_paths, load_texts
 from caresheet.authoring.parse import parse
-from caresheet.errors import SheetFormatError
+from caresheet.errors import SheetFilesError, SheetFormatError
 from caresheet.model.sheet import Sheet, Status
 from caresheet.search import index
 from caresheet.store import sheets as stored_sheets
@@ -36,7 +36,21 @@ def import_paths(
     """
     stored_sheets.lock_imports(session)
     loaded = load_paths(paths, lambda code, language: _base_sheet(session, code, language))
-    moment = now or dt.datetime.now(dt.UTC)
+    return _import_all(session, loaded, now or dt.datetime.now(dt.UTC))
+
+
+def import_texts(
+    session: Session, texts: Sequence[SheetText], *, now: dt.datetime | None = None
+) -> list[ImportOutcome]:
+    """Like ``import_paths``, for sheets held in memory (an upload): no file is written."""
+    stored_sheets.lock_imports(session)
+    loaded = load_texts(texts, lambda code, language: _base_sheet(session, code, language))
+    return _import_all(session, loaded, now or dt.datetime.now(dt.UTC))
+
+
+def _import_all(
+    session: Session, loaded: list[LoadedSheet], moment: dt.datetime
+) -> list[ImportOutcome]:
     outcomes = [_store(session, item, moment) for item in loaded]
     changed = [
         item.sheet for item, outcome in zip(loaded, outcomes, strict=True)

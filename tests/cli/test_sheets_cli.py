@@ -94,6 +94,46 @@ def test_a_malformed_file_names_its_line_and_saves_nothing(
     assert listing.returncode == 2 and "no care sheet with code P586" in listing.stderr
 
 
+def _alias_bomb() -> str:
+    """A few hundred bytes of YAML that expand to 10**7 items when aliases are followed."""
+    lines = ["---", "code: B1", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, 8):
+        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 10) + "]")
+    return "\n".join([*lines, "title: Bomb", "---", "## Recovery {#recovery}", "", "Rest."]) + "\n"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    pytest.param("---\ncode: B1\ntitle: " + "[" * 3000 + "\n---\n", "nested", id="deep"),
+    pytest.param(_alias_bomb(), "anchors and aliases", id="alias-bomb"),
+])
+@pytest.mark.parametrize("command", ["import", "lint"])
+def test_hostile_yaml_is_one_file_line_message(
+    sqlite_url: str, tmp_path: Path, command: str, text: str, words: str
+) -> None:
+    bad = tmp_path / "B1.en.md"
+    bad.write_text(text, encoding="utf-8")
+    done = run([command, str(bad)], sqlite_url, tmp_path, timeout=20)
+    assert "Traceback" not in done.stderr + done.stdout
+    if command == "import":  # bad input: one line on stderr, exit 2
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith(f"{bad}:3: ") and words in done.stderr
+        assert len(done.stderr.splitlines()) == 1
+    else:  # the linter's own contract: the problem on stdout, exit 1 for an error
+        assert done.returncode == 1 and done.stderr == ""
+        assert done.stdout.splitlines()[0].startswith(f"{bad}:3: error: ")
+        assert words in done.stdout and len(done.stdout.splitlines()) == 2
+
+
+def test_every_command_leaves_its_errors_to_the_one_translator() -> None:
+    """No command catches core errors itself: the root group translates them all."""
+    sources = (Path(__file__).resolve().parents[2] / "src" / "caresheet" / "cli").glob("*.py")
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        assert "reports_errors" not in text, source.name
+        if source.name != "app.py":
+            assert "except CaresheetError" not in text and "except SheetFilesError" not in text
+
+
 # ---------------------------------------------------------------- export
 
 

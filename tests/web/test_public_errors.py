@@ -6,16 +6,25 @@ raising a core error, one raising an unexpected exception.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from asgi_client import AppClient
-from caresheet.errors import BadInputError, NotFoundError
+from caresheet.errors import (
+    BadInputError,
+    GoneError,
+    NotFoundError,
+    StoreUnavailableError,
+    TooManyAttemptsError,
+)
 from caresheet.web.app import create_app
 
 EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
+SECRET = "Zebrafinch-close-note"
 
 
 def _add_failing_routes(app: FastAPI) -> None:
@@ -24,9 +33,18 @@ def _add_failing_routes(app: FastAPI) -> None:
             raise BadInputError("bad elapsed time 'soon'; write it like 90m")
         if kind == "missing":
             raise NotFoundError("no care sheet with code X999")
+        if kind == "gone":
+            raise GoneError("this link has ended")
+        if kind == "busy":
+            raise TooManyAttemptsError("too many failed logins; try again in 15 minutes")
+        if kind == "down":
+            raise StoreUnavailableError("the database postgresql://db/caresheet_t_1 failed")
+        if kind == "unsaved":  # what a driver raises, with the row it could not save
+            raise IntegrityError("INSERT INTO notes (note) VALUES (%(note)s)", {"note": SECRET},
+                                 Exception(f"DETAIL: Failing row contains ({SECRET})."))
         raise RuntimeError("secret internal detail: password=hunter2")
 
-    for prefix in ("/api/test-fail", "/test-fail"):
+    for prefix in ("/api/test-fail", "/test-fail", "/fhir/test-fail"):
         app.add_api_route(prefix + "/{kind}", raiser, methods=["GET"])
 
     def needs_int(n: int) -> dict[str, int]:
@@ -48,6 +66,10 @@ ERROR_CASES = [
     # path, status, code
     pytest.param("/api/test-fail/bad", 400, "bad_input", id="api-bad-input"),
     pytest.param("/api/test-fail/missing", 404, "not_found", id="api-not-found"),
+    pytest.param("/api/test-fail/gone", 410, "gone", id="api-gone"),
+    pytest.param("/api/test-fail/busy", 429, "too_many_requests", id="api-too-many"),
+    pytest.param("/api/test-fail/down", 503, "service_unavailable", id="api-unavailable"),
+    pytest.param("/api/test-fail/unsaved", 503, "service_unavailable", id="api-save-failed"),
     pytest.param("/api/test-fail/boom", 500, "internal_error", id="api-internal"),
     pytest.param("/api/test-int?n=abc", 422, "invalid_request", id="api-validation"),
     pytest.param("/api/no-such-route", 404, "not_found", id="api-unknown-route"),
@@ -79,6 +101,8 @@ def test_api_error_messages_are_the_core_message(client: AppClient) -> None:
 PAGE_CASES = [
     pytest.param("/test-fail/bad", 400, id="page-bad-input"),
     pytest.param("/test-fail/missing", 404, id="page-not-found"),
+    pytest.param("/test-fail/gone", 410, id="page-gone"),
+    pytest.param("/test-fail/unsaved", 503, id="page-save-failed"),
     pytest.param("/test-fail/boom", 500, id="page-internal"),
     pytest.param("/test-int?n=abc", 400, id="page-validation-is-400"),
     pytest.param("/no-such-page", 404, id="page-unknown-route"),
@@ -104,6 +128,38 @@ def test_a_500_never_shows_the_exception(client: AppClient) -> None:
         assert "hunter2" not in response.text
         assert "RuntimeError" not in response.text
         assert "Traceback" not in response.text
+
+
+def test_a_failed_save_is_503_and_logs_no_row_or_parameters(
+    client: AppClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        for path in ("/test-fail/unsaved", "/api/test-fail/unsaved"):
+            response = client.get(path)
+            assert response.status_code == 503 and response.headers["retry-after"] == "60"
+            assert SECRET not in response.text and "INSERT" not in response.text
+    assert "IntegrityError" in caplog.text or "Exception" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_the_store_error_text_is_never_shown(client: AppClient) -> None:
+    body = client.get("/api/test-fail/down").json()
+    assert body["error"]["message"] == StoreUnavailableError.public_message
+    assert "caresheet_t_1" not in client.get("/test-fail/down").text
+
+
+@pytest.mark.parametrize(("kind", "status", "issue"), [
+    ("bad", 400, "invalid"), ("missing", 404, "not-found"), ("gone", 410, "deleted"),
+])
+def test_fhir_errors_are_operation_outcomes(
+    client: AppClient, kind: str, status: int, issue: str
+) -> None:
+    response = client.get(f"/fhir/test-fail/{kind}")
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["code"] == issue and body["issue"][0]["severity"] == "error"
 
 
 def test_error_page_escapes_the_message(client: AppClient) -> None:

@@ -1,26 +1,57 @@
-"""Read many sheet files at once: folders walked, translations read against their base sheet.
+"""The one reader of many sheets at once: files and folders on disk, or texts in memory.
 
-A translation carries only words, so it can be read only beside the sheet it translates. That
-base comes from the same batch of files when it is there, else from ``find_base`` (the store,
-for a translation imported on its own). Every malformed file is reported, not only the first,
-so an author fixes them all in one pass; the caller decides what to do with a batch that fails.
+``caresheet import`` and ``caresheet lint`` read paths; the team's upload page reads the text
+it was sent, with no temporary file. Both go through ``read_texts``, so a file means the same
+thing wherever it comes from. A translation carries only words, so it can be read only beside
+the sheet it translates: that base comes from the same batch when it is there, else from
+``find_base`` (the store, or the folder beside the file). Every malformed file is reported,
+not only the first, so an author fixes them all in one pass; the caller decides what to do
+with a batch that fails.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from caresheet.authoring.parse import Parsed, iter_sheet_files, parse, translation_source
-from caresheet.errors import BadInputError, CaresheetError, SheetFormatError
+from caresheet.errors import BadInputError, SheetFilesError, SheetFormatError
 from caresheet.model.sheet import Sheet
+
+__all__ = [
+    "BaseLookup",
+    "Batch",
+    "LoadedSheet",
+    "SheetFilesError",
+    "SheetText",
+    "code_of",
+    "load_paths",
+    "load_texts",
+    "read_paths",
+    "read_texts",
+    "sheet_files",
+]
 
 BaseLookup = Callable[[str, str], Sheet | None]
 """``find_base(code, language)``: the sheet a translation translates, or None."""
 
 _CODE_LINE = re.compile(r"^code:\s*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
+
+
+def code_of(text: str) -> str | None:
+    """The ``code:`` of a sheet's text, read without parsing it (upper case), or None."""
+    match = _CODE_LINE.search(text)
+    return match.group(1).upper() if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class SheetText:
+    """One sheet as its author wrote it: a name for messages (``file:line``) and the text."""
+
+    name: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,37 +70,80 @@ class LoadedSheet:
         return self.parsed.path
 
 
-class SheetFilesError(CaresheetError):
-    """One or more files of a batch are malformed; one ``file:line: message`` line each."""
+@dataclass(slots=True)
+class Batch:
+    """What reading a batch gave: every sheet that parsed, and one error per file that did not."""
 
-    def __init__(self, errors: list[SheetFormatError]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(error) for error in errors))
+    names: list[str] = field(default_factory=list)
+    loaded: list[LoadedSheet] = field(default_factory=list)
+    errors: list[SheetFormatError] = field(default_factory=list)
+
+
+def read_paths(paths: Iterable[Path | str], find_base: BaseLookup | None = None) -> Batch:
+    """Read every sheet file under ``paths`` (files and folders); never raises for a bad file."""
+    files = sheet_files([Path(p) for p in paths])
+    texts: list[SheetText] = []
+    unreadable: list[SheetFormatError] = []
+    for file in files:
+        try:
+            texts.append(SheetText(str(file), file.read_text(encoding="utf-8-sig")))
+        except (OSError, UnicodeDecodeError) as error:
+            unreadable.append(SheetFormatError(str(file), 1, f"cannot read the file: {error}"))
+    batch = read_texts(texts, find_base)
+    batch.names = [str(file) for file in files]
+    batch.errors += unreadable
+    return batch
+
+
+def read_texts(texts: Sequence[SheetText], find_base: BaseLookup | None = None) -> Batch:
+    """Parse sheet texts, base languages first so a translation finds its base in the batch."""
+    ordered = sorted(texts, key=lambda t: translation_source(t.text) is not None)
+    batch = Batch(names=[t.name for t in ordered])
+    bases: dict[tuple[str, str], Sheet] = {}
+    for item in ordered:
+        try:
+            parsed = parse(item.text, item.name, _base_for(item, bases, find_base))
+        except SheetFormatError as error:
+            batch.errors.append(error)
+            continue
+        batch.loaded.append(LoadedSheet(parsed, item.text))
+        if parsed.sheet.translation_of is None:
+            bases.setdefault((parsed.sheet.code, parsed.sheet.language), parsed.sheet)
+    return batch
 
 
 def load_paths(
     paths: Iterable[Path | str], find_base: BaseLookup | None = None
 ) -> list[LoadedSheet]:
     """Read every sheet file under ``paths``; raise SheetFilesError if any is malformed."""
-    files = sheet_files([Path(p) for p in paths])
-    loaded: dict[tuple[str, str], LoadedSheet] = {}
-    errors: list[SheetFormatError] = []
-    for file in files:
-        try:
-            item = _load_one(file, loaded, find_base)
-            key = (item.sheet.code, item.sheet.language)
-            if key in loaded:
-                raise SheetFormatError(
-                    item.path, item.parsed.line_of(("code",)),
-                    f"{key[0]} ({key[1]}) is also in {loaded[key].path}; "
-                    "keep one file per sheet and language",
-                )
-            loaded[key] = item
-        except SheetFormatError as error:
-            errors.append(error)
+    return _checked(read_paths(paths, find_base))
+
+
+def load_texts(
+    texts: Sequence[SheetText], find_base: BaseLookup | None = None
+) -> list[LoadedSheet]:
+    """Read sheet texts; raise SheetFilesError if any is malformed."""
+    return _checked(read_texts(texts, find_base))
+
+
+def _checked(batch: Batch) -> list[LoadedSheet]:
+    """The batch's sheets, one per code and language; else every problem, in file order."""
+    errors = list(batch.errors)
+    seen: dict[tuple[str, str], LoadedSheet] = {}
+    for item in batch.loaded:
+        key = (item.sheet.code, item.sheet.language)
+        if key in seen:
+            errors.append(SheetFormatError(
+                item.path, item.parsed.line_of(("code",)),
+                f"{key[0]} ({key[1]}) is also in {seen[key].path}; "
+                "keep one file per sheet and language",
+            ))
+            continue
+        seen[key] = item
     if errors:
-        raise SheetFilesError(errors)
-    return list(loaded.values())
+        order = {name: index for index, name in enumerate(batch.names)}
+        raise SheetFilesError(sorted(errors, key=lambda e: order.get(e.path, len(order))))
+    return list(seen.values())
 
 
 def sheet_files(paths: list[Path]) -> list[Path]:
@@ -90,34 +164,20 @@ def sheet_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _load_one(
-    file: Path, loaded: dict[tuple[str, str], LoadedSheet], find_base: BaseLookup | None
-) -> LoadedSheet:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SheetFormatError(str(file), 1, f"cannot read the file: {error}") from None
-    base = _base_for(file, text, loaded, find_base)
-    return LoadedSheet(parse(text, str(file), base), text)
-
-
 def _base_for(
-    file: Path, text: str, loaded: dict[tuple[str, str], LoadedSheet], find_base: BaseLookup | None
+    item: SheetText, bases: dict[tuple[str, str], Sheet], find_base: BaseLookup | None
 ) -> Sheet | None:
     """The sheet a translation translates: from this batch, else from ``find_base``."""
-    language = translation_source(text)
-    if language is None:
-        return None
-    match = _CODE_LINE.search(text)
-    if match is None:
-        return None  # parsing reports the missing code at its line
-    code = match.group(1).upper()
-    if (code, language) in loaded:
-        return loaded[(code, language)].sheet
+    language = translation_source(item.text)
+    code = code_of(item.text)
+    if language is None or code is None:
+        return None  # not a translation; or parsing reports the missing code at its line
+    if (code, language) in bases:
+        return bases[(code, language)]
     base = find_base(code, language) if find_base is not None else None
     if base is None:
         raise SheetFormatError(
-            str(file), _line_of(text, "translation_of:"),
+            item.name, _line_of(item.text, "translation_of:"),
             f"this translates {code} ({language}), which is neither in the files being read "
             "nor stored; import that sheet first, or together with this file",
         )

@@ -21,14 +21,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from caresheet.errors import ConditionError, SheetFormatError
+from caresheet.errors import ConditionError, SheetFormatError, SheetReferenceError
 from caresheet.model.sheet import (
     Group,
     Paragraph,
     Section,
     SectionKind,
     Sheet,
-    SheetReferenceError,
     Step,
     StepList,
 )
@@ -132,10 +131,48 @@ def _split(text: str, path: str) -> tuple[str, int, list[str], int]:
     raise SheetFormatError(path, 1, "the front matter has no closing '---' line")
 
 
+# A sheet's front matter is at most a few levels deep (rules -> rule -> field); far deeper is
+# an attack on the composer, which recurses once per level.
+MAX_YAML_DEPTH = 20
+
+
+class _SheetLoader(yaml.SafeLoader):
+    """Safe YAML without anchors or aliases, and at most ``MAX_YAML_DEPTH`` levels deep.
+
+    The format needs neither ``&anchor`` nor ``*alias``; refusing them stops an alias bomb
+    (a few hundred bytes that expand to gigabytes), and the depth limit stops ``[[[[…`` from
+    exhausting the stack. Both fail as YAML errors, so they are reported at their line.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None,
+                "anchors and aliases (& and *) are not allowed in a sheet; write each value out",
+                event.start_mark,
+            )
+        if self.depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"it is nested more than {MAX_YAML_DEPTH} levels deep",
+                event.start_mark,
+            )
+        self.depth += 1
+        try:
+            node: yaml.Node | None = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        return node
+
+
 def _load_yaml(
     text: str, path: str, first_line: int
 ) -> tuple[dict[str, Any], dict[SourcePath, int]]:
-    loader = yaml.SafeLoader(text)
+    loader = _SheetLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:

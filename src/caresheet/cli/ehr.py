@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from caresheet.cli.app import app, reports_errors
+from caresheet.cli.app import app
 from caresheet.config import database_url
 from caresheet.ehr import clients
 from caresheet.store.db import Store
@@ -22,7 +22,6 @@ app.add_typer(cds_client_app, name="cds-client")
 
 
 @cds_client_app.command("add")
-@reports_errors
 def cds_client_add(
     iss: Annotated[str, typer.Option(help="The EHR's JWT issuer (its iss claim), exactly.")],
     jwks_url: Annotated[str, typer.Option(help="Where the EHR publishes its public keys.")],
@@ -40,7 +39,6 @@ def cds_client_add(
 
 
 @cds_client_app.command("list")
-@reports_errors
 def cds_client_list() -> None:
     """List the registered CDS clients: iss, JWKS URL, when added.
 
@@ -56,7 +54,6 @@ def cds_client_list() -> None:
 
 
 @cds_client_app.command("remove")
-@reports_errors
 def cds_client_remove(
     iss: Annotated[str, typer.Option(help="The issuer to stop trusting.")],
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from caresheet.cli.app import app, reports_errors
+from caresheet.cli.app import app
 from caresheet.model.sheet import Sheet
 
 BASE_URL_ENV = "CARESHEET_BASE_URL"
@@ -17,7 +17,6 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 @app.command()
-@reports_errors
 def handout(
     code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.")],
     by: Annotated[str, typer.Option(
@@ -95,7 +94,6 @@ def _write_pdf(sheet: Sheet, values: dict[str, str], url: str, output: Path) -> 
 
 
 @app.command("handout-revoke")
-@reports_errors
 def handout_revoke(
     link: Annotated[str, typer.Argument(help="The private link, or just its token.")],
 ) -> None:

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from caresheet.cli.app import app, reports_errors
+from caresheet.cli.app import app
 
 
 @app.command()
-@reports_errors
 def lint(
     paths: Annotated[list[Path], typer.Argument(help="Sheet files or folders of sheet files.")],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from caresheet.cli.app import app, fail, reports_errors
+from caresheet.cli.app import app, fail
 
 
 @app.command()
-@reports_errors
 def show(
     code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.", show_default=False)],
     fmt: Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from caresheet import search as search_core
-from caresheet.cli.app import app, reports_errors
+from caresheet.cli.app import app
 from caresheet.config import database_url
 from caresheet.store.db import Store
 
@@ -16,7 +16,6 @@ JSON_HELP = 'Print {"results": [{"code", "title", "score", "snippet"}]}.'
 
 
 @app.command("search")
-@reports_errors
 def search_command(
     query: Annotated[str, typer.Argument(help="A sheet code (P586) or words (spinal tap).")],
     lang: Annotated[

@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from caresheet import sheets
 from caresheet.authoring import parse
-from caresheet.authoring.batch import SheetFilesError
 from caresheet.care.triage import Disposition, elapsed_hours, triage
-from caresheet.cli.app import EXIT_BAD_INPUT, app, reports_errors
+from caresheet.cli.app import app
 from caresheet.config import database_url
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.library import LIBRARY_DIR
@@ -36,7 +35,6 @@ def open_store() -> Store:
 
 
 @app.command()
-@reports_errors
 def init() -> None:
     """Create the database (if needed) and load the shipped care sheets. Safe to run again.
 
@@ -53,7 +51,6 @@ def init() -> None:
 
 
 @app.command("import")
-@reports_errors
 def import_(
     paths: Annotated[
         list[Path],
@@ -79,16 +76,11 @@ def import_into(store: Store, paths: list[Path]) -> list[stored_sheets.ImportOut
     try:
         with store.session() as session:
             return sheets.import_paths(session, paths)
-    except SheetFilesError as error:
-        for problem in error.errors:
-            typer.echo(str(problem), err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
     finally:
         store.close()
 
 
 @app.command()
-@reports_errors
 def export(
     code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.", show_default=False)],
     lang: LangOption = "en",
@@ -131,7 +123,6 @@ def _translated_sheet(session: Session, sheet: Sheet) -> Sheet | None:
 
 
 @app.command("triage")
-@reports_errors
 def triage_command(
     code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.", show_default=False)],
     answer: Annotated[
@@ -215,7 +206,6 @@ def disposition_text(disposition: Disposition) -> str:
 
 
 @app.command()
-@reports_errors
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from caresheet.cli.app import app, reports_errors
+from caresheet.cli.app import app
 from caresheet.config import database_url
 from caresheet.store.db import Store
 from caresheet.team import accounts, audit
@@ -40,7 +40,6 @@ def _password_from_env_or_prompt() -> str:
 
 
 @user_app.command("add")
-@reports_errors
 def user_add(
     email: Annotated[str, typer.Argument(help="The person's work email; it is their login.")],
     role: Annotated[str, typer.Option(help="admin, clinician or author.")] = "clinician",
@@ -65,7 +64,6 @@ def user_add(
 
 
 @user_app.command("list")
-@reports_errors
 def user_list() -> None:
     """List staff accounts: email, role, active.
 
@@ -82,7 +80,6 @@ def user_list() -> None:
 
 
 @user_app.command("disable")
-@reports_errors
 def user_disable(
     email: Annotated[str, typer.Argument(help="The account to disable.")],
 ) -> None:
@@ -102,7 +99,6 @@ def user_disable(
 
 
 @user_app.command("password")
-@reports_errors
 def user_password(
     email: Annotated[str, typer.Argument(help="The account whose password to set.")],
 ) -> None:
@@ -125,7 +121,6 @@ def user_password(
 
 
 @app.command()
-@reports_errors
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit.")] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 2.0,

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from caresheet.codes import BY_NAME as CODE_SYSTEMS
+from caresheet.errors import SheetReferenceError
 from caresheet.model.condition import (
     Compare,
     Condition,
@@ -236,14 +237,6 @@ class Section(Value):
     heading: str
     blocks: tuple[Paragraph | StepList, ...] = ()
     groups: tuple[Group, ...] = ()
-
-
-class SheetReferenceError(ValueError):
-    """A sheet refers to something it does not define; ``path`` locates the fault."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        self.path = path
-        super().__init__(message)
 
 
 class Sheet(Value):

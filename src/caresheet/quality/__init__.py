@@ -1,26 +1,26 @@
 """The linter: checks that a sheet is complete, consistent and written in plain language.
 
-``lint(parsed, library)`` checks one parsed sheet; ``lint_paths(paths)`` reads files and
-folders (malformed files become one error each, never a crash) and checks them together.
+``lint(parsed, library)`` checks one parsed sheet; ``lint_files(paths)`` and
+``lint_texts(texts)`` read a batch through ``caresheet.authoring.batch`` (malformed files
+become one error each, never a crash) and check its sheets together.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from caresheet.authoring.parse import Parsed, iter_sheet_files, read_file, translation_source
-from caresheet.errors import BadInputError, SheetFormatError
+from caresheet.authoring.batch import BaseLookup, Batch, SheetText, read_paths, read_texts
+from caresheet.authoring.parse import parse
+from caresheet.errors import SheetFormatError
 from caresheet.model.sheet import Sheet
 from caresheet.quality.checks import lint, readability_parts
 from caresheet.quality.problems import Level, Problem
 
 __all__ = [
-    "Level", "LintResult", "Problem", "lint", "lint_files", "lint_paths", "readability_parts",
+    "Level", "LintResult", "Problem", "lint", "lint_files", "lint_paths", "lint_texts",
+    "readability_parts",
 ]
-
-_CODE_LINE = re.compile(r"^code:\s*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
 
 
 class LintResult:
@@ -52,48 +52,39 @@ def lint_paths(paths: Sequence[Path | str]) -> list[Problem]:
 
 
 def lint_files(paths: Sequence[Path | str]) -> LintResult:
-    """Like ``lint_paths``, with the number of files read for a summary line."""
-    roots = [Path(p) for p in paths]
-    for root in roots:
-        if not root.exists():
-            raise BadInputError(f"no such file or folder: {root}")
-    files = list(iter_sheet_files(roots))
-    if not files:
-        raise BadInputError(f"no sheet files (*.md) in: {', '.join(str(r) for r in roots)}")
-    problems: list[Problem] = []
-    library: list[Parsed] = []
-    bases: dict[tuple[str, str], Sheet] = {}
-    for file in files:
-        try:
-            parsed = read_file(file, _base_for(file, bases))
-        except SheetFormatError as error:
-            problems.append(Problem(error.path, error.line, "error", "format", error.message))
-            continue
-        library.append(parsed)
-        if parsed.sheet.translation_of is None:
-            bases.setdefault((parsed.sheet.code, parsed.sheet.language), parsed.sheet)
+    """Like ``lint_paths``, with the number of files read for a summary line.
+
+    A translation linted without its base finds the base file beside it (read, not linted).
+    """
+    folders = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths]
+    return _linted(read_paths(paths, _beside(folders)))
+
+
+def lint_texts(texts: Sequence[SheetText], find_base: BaseLookup | None = None) -> LintResult:
+    """Lint sheets held in memory (an upload); ``find_base`` gives a translation's base."""
+    return _linted(read_texts(texts, find_base))
+
+
+def _linted(batch: Batch) -> LintResult:
+    problems = [Problem(e.path, e.line, "error", "format", e.message) for e in batch.errors]
+    library = [item.parsed for item in batch.loaded]
     for parsed in library:
         problems += lint(parsed, library)
-    order = {str(file): index for index, file in enumerate(files)}
+    order = {name: index for index, name in enumerate(batch.names)}
     problems.sort(key=lambda p: (order.get(p.path, len(order)), p.line))
-    return LintResult(problems, len(files))
+    return LintResult(problems, len(batch.names))
 
 
-def _base_for(file: Path, bases: dict[tuple[str, str], Sheet]) -> Sheet | None:
-    """The sheet a translation file translates, if it was read already (bases come first)."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None  # read_file reports it at line 1
-    source = translation_source(text)
-    code = _CODE_LINE.search(text)
-    if source is None or code is None:
+def _beside(folders: list[Path]) -> BaseLookup:
+    """A base lookup that reads ``CODE.LANG.md`` from the folders being linted."""
+
+    def find(code: str, language: str) -> Sheet | None:
+        for folder in folders:
+            candidate = folder / f"{code}.{language}.md"
+            try:
+                return parse(candidate.read_text(encoding="utf-8-sig"), str(candidate)).sheet
+            except (OSError, UnicodeDecodeError, SheetFormatError):
+                continue
         return None
-    key = (code.group(1), source)
-    if key not in bases:  # linted alone: read the base beside it, without linting it
-        beside = file.parent / f"{key[0]}.{key[1]}.md"
-        try:
-            bases[key] = read_file(beside).sheet
-        except SheetFormatError:
-            return None  # then read_file of the translation says what is missing
-    return bases[key]
+
+    return find

@@ -85,15 +85,6 @@ def parse_request(params: Mapping[str, str]) -> KnowledgeRequest:
     )
 
 
-def has_code(sheet: Sheet, system: CodeSystem, code: str) -> bool:
-    """Whether the sheet carries this clinical code (codes compare without case or dots)."""
-    wanted = code.replace(".", "").upper()
-    return any(
-        c.system == system.name and c.code.replace(".", "").upper() == wanted
-        for c in sheet.clinical_codes
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Match:
     """A sheet to list, with where it lives and when it last changed."""

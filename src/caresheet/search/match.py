@@ -269,8 +269,11 @@ def by_sheet_code(session: Session, code: str, language: str | None) -> list[Ind
 def by_clinical_code(
     session: Session, system: str | None, code: str, language: str | None
 ) -> list[Indexed]:
-    """The indexed sheets carrying a clinical code (in one system, or any)."""
-    conditions = ["c.code = :code"]
+    """The indexed sheets carrying a clinical code (in one system, or any).
+
+    Codes compare without case or dots (``G97.1`` finds ``G971``), as EHRs send both.
+    """
+    conditions = ["(c.code = :code OR REPLACE(c.code, '.', '') = :bare)"]
     if system is not None:
         conditions.append("c.system = :system")
     if language is not None:
@@ -282,7 +285,8 @@ def by_clinical_code(
             "JOIN search_documents d ON d.id = c.document_id "
             f"WHERE {' AND '.join(conditions)} ORDER BY d.code, d.language"
         ),
-        {"code": code.strip().upper(), "system": system, "language": language},
+        {"code": code.strip().upper(), "bare": code.strip().upper().replace(".", ""),
+         "system": system, "language": language},
     )
     return [_indexed(row) for row in rows]
 

@@ -25,7 +25,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from caresheet.errors import BadInputError, CaresheetError
+from caresheet.errors import BadInputError, StoreUnavailableError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -37,10 +37,6 @@ CONNECT_TIMEOUT_SECONDS = 10
 MIGRATION_LOCK_KEY = 5_860_001
 _BEGIN_OPTION = "caresheet_sqlite_begin"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-
-
-class StoreUnavailableError(CaresheetError):
-    """The database cannot be reached, or its schema cannot be brought up to date."""
 
 
 class Store:
@@ -149,7 +145,9 @@ def _check_sqlite_path(database: str | None) -> None:
 
 
 def _create_engine(url: URL) -> Engine:
-    options: dict[str, Any] = {}
+    # A failed statement's parameters can hold a patient's words: keep them out of every
+    # exception text and log line.
+    options: dict[str, Any] = {"hide_parameters": True}
     backend = url.get_backend_name()
     if backend == "sqlite":
         options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}

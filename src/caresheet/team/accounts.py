@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from caresheet.errors import BadInputError, NotFoundError
+from caresheet.errors import BadInputError, NotFoundError, TooManyAttemptsError
 from caresheet.store.team import (
     LoginAttemptRow,
     StaffSessionRow,
@@ -78,10 +78,6 @@ class Login:
 
 
 LOGIN_FAILED = "wrong email or password"
-
-
-class TooManyAttemptsError(BadInputError):
-    """Too many failed logins for this account from this address; try again later."""
 
 
 def _user(row: UserRow) -> User:

@@ -23,6 +23,7 @@ from caresheet.web import (
 from caresheet.web.client import ForwardedScheme, TrustedProxies
 from caresheet.web.deps import FONT_DIR, STATIC_DIR
 from caresheet.web.headers import SecurityHeaders
+from caresheet.web.inputs import RefuseNul
 
 ROUTERS = (
     public.router,
@@ -68,7 +69,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     # Read once: whose X-Forwarded-For the app believes (see web/client.py).
     app.state.trusted_proxies = proxies = TrustedProxies.from_env()
     errors.install(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders)  # refusals get the security headers too
     app.add_middleware(ForwardedScheme, proxies=proxies)
     # Fonts first: the more specific mount must win over /static.
     app.mount("/static/fonts", StaticFiles(directory=FONT_DIR), name="fonts")

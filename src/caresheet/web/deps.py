@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import fontpkg_atkinson_hyperlegible
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -29,6 +30,11 @@ STATIC_DIR = PACKAGE_DIR / "static"
 FONT_DIR = Path(fontpkg_atkinson_hyperlegible.ROOT) / "files"
 
 LANGUAGES = ("en", "es")
+# The largest id both databases hold (PostgreSQL INTEGER): a larger one cannot name a row, and
+# would fail inside the driver (a 500) instead of as a bad request.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ROW_ID, description="a row id")]
+"""The type of every id (and version number) in a route's path."""
 DEFAULT_LANGUAGE = "en"
 
 

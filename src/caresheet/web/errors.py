@@ -1,23 +1,25 @@
 """The one place where an error becomes an HTTP response.
 
-    BadInputError            -> 400
-    AnswerError              -> 422 (answers a check cannot use, each finding named)
-    NotFoundError            -> 404, HandoutGoneError -> 410; under /h/ the kind patient page
-    AuthenticationError      -> 401 (with WWW-Authenticate: Bearer)
-    PrefetchMissingError     -> 412 (CDS Hooks: the EHR must send the prefetch or a fhirServer)
-    FhirServerError          -> 502 (the EHR's FHIR server failed us)
-    StoreUnavailableError    -> 503 (the database is down: try again soon; never its details)
+    CaresheetError           -> its class's ``status`` and ``code`` (see ``caresheet.errors``):
+                                bad input 400, not found 404, gone 410, too many attempts 429,
+                                store unavailable 503 (with Retry-After; never its details),
+                                unauthorized 401 (with WWW-Authenticate: Bearer); a 404 or
+                                410 under /h/ is the kind patient page
+    DBAPIError               -> 503: a save that failed is "try again", never a 500; the log
+                                gets one line with no SQL parameters
     RequestValidationError   -> 422 under /api/, a 400 page elsewhere (a person typed the URL)
     HTTPException            -> its own status (unknown route 404, wrong method 405, ...)
     anything else            -> 500, with no traceback and no exception text
 
-Under ``/api/`` the body is always ``{"error": {"code": "...", "message": "..."}}``; elsewhere it
-is the HTML error page, which keeps the 911 line like every page. Another prefix can ask for its
-own body shape (FHIR's OperationOutcome) with ``register_renderer``; the status stays ours.
+Under ``/api/`` the body is always ``ErrorBody``: ``{"error": {"code": "...", "message": "..."}}``;
+under ``/fhir`` an OperationOutcome (registered by ``web.fhir``); elsewhere the HTML error page,
+which keeps the 911 line like every page. Another prefix can ask for its own body shape with
+``register_renderer``; the status stays ours.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
@@ -25,18 +27,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from caresheet.errors import (
-    AnswerError,
-    AuthenticationError,
-    BadInputError,
-    FhirServerError,
-    HandoutGoneError,
-    NotFoundError,
-    PrefetchMissingError,
-)
-from caresheet.store.db import StoreUnavailableError
+from caresheet.errors import CaresheetError, NotFoundError, StoreUnavailableError
 from caresheet.web.deps import page_context, page_language, templates
 from caresheet.web.guide import link_ended_page
 
@@ -45,8 +40,24 @@ Renderer = Callable[[Request, int, str, str], Response]
 API_PREFIX = "/api/"
 PATIENT_PREFIX = "/h/"  # a patient's private link: an unknown or ended one gets the kind page
 _RENDERERS: dict[str, Renderer] = {}
+RETRY_AFTER_SECONDS = "60"
 
 INTERNAL_MESSAGE = "Something went wrong on our side. Please try again in a moment."
+UNAVAILABLE_MESSAGE = StoreUnavailableError.public_message
+log = logging.getLogger("caresheet.web")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a short snake_case code and one line a person can act on."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The JSON error shape of every route under /api/ (declare it in ``responses=``)."""
+
+    error: ErrorDetail
 
 
 def register_renderer(prefix: str, renderer: Renderer) -> None:
@@ -65,13 +76,13 @@ def error_code(status: int) -> str:
         return "error"
 
 
-def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+def error_body(code: str, message: str) -> dict[str, Any]:
     """The JSON error shape used everywhere under /api/."""
-    return {"error": {"code": code, "message": message}}
+    return ErrorBody(error=ErrorDetail(code=code, message=message)).model_dump()
 
 
 def error_response(request: Request, status: int, code: str, message: str) -> Response:
-    """The response for an error: JSON under /api/, a registered shape, or the HTML page."""
+    """The response for an error: a registered shape, JSON under /api/, or the HTML page."""
     path = request.url.path
     for prefix, renderer in _RENDERERS.items():
         if path.startswith(prefix):
@@ -95,33 +106,26 @@ def validation_message(errors: Any) -> str:
     return "the request is not valid"
 
 
-async def _bad_input(request: Request, exc: Exception) -> Response:
-    return error_response(request, 400, "bad_input", str(exc))
-
-
-async def _unauthenticated(request: Request, exc: Exception) -> Response:
-    response = error_response(request, 401, "unauthorized", str(exc))
-    response.headers["WWW-Authenticate"] = 'Bearer realm="caresheet"'
+async def _caresheet(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CaresheetError)
+    if isinstance(exc, NotFoundError) and request.url.path.startswith(PATIENT_PREFIX):
+        return link_ended_page(request, gone=exc.status == HTTPStatus.GONE)
+    message = (str(exc) if exc.public else exc.public_message) or HTTPStatus(exc.status).phrase
+    response = error_response(request, exc.status, exc.code, message)
+    if exc.status == HTTPStatus.SERVICE_UNAVAILABLE:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    if exc.status == HTTPStatus.UNAUTHORIZED:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="caresheet"'
     return response
 
 
-async def _precondition(request: Request, exc: Exception) -> Response:
-    return error_response(request, 412, "precondition_failed", str(exc))
-
-
-async def _bad_gateway(request: Request, exc: Exception) -> Response:
-    return error_response(request, 502, "bad_gateway", str(exc))
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    status = 410 if isinstance(exc, HandoutGoneError) else 404
-    if request.url.path.startswith(PATIENT_PREFIX):
-        return link_ended_page(request, gone=status == 410)
-    return error_response(request, status, error_code(status), str(exc) or "Not found.")
-
-
-async def _bad_answers(request: Request, exc: Exception) -> Response:
-    return error_response(request, 422, "bad_answer", str(exc))
+async def _database(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    # Neither the statement's parameters nor the driver's message (PostgreSQL's DETAIL quotes
+    # the row) may reach the log: they can hold a patient's words.
+    route = getattr(request.scope.get("route"), "path", "?")  # the template: no token in it
+    log.error("database error %s on %s %s", type(exc.orig).__name__, request.method, route)
+    return await _caresheet(request, StoreUnavailableError())
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
@@ -145,19 +149,6 @@ async def _http(request: Request, exc: Exception) -> Response:
     return response
 
 
-UNAVAILABLE_MESSAGE = (
-    "This service is not working right now. Please try again in a few minutes. "
-    "If you need care now, call your clinic."
-)
-
-
-async def _unavailable(request: Request, exc: Exception) -> Response:
-    # The error's own text names the database; a patient needs only what to do now.
-    response = error_response(request, 503, "service_unavailable", UNAVAILABLE_MESSAGE)
-    response.headers["Retry-After"] = "60"
-    return response
-
-
 async def _internal(request: Request, exc: Exception) -> Response:
     # Starlette re-raises after this so the server logs the traceback; the person sees a plain page.
     return error_response(request, 500, "internal_error", INTERNAL_MESSAGE)
@@ -166,13 +157,8 @@ async def _internal(request: Request, exc: Exception) -> Response:
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 HANDLERS: tuple[tuple[type[Exception] | int, Handler], ...] = (
-    (AnswerError, _bad_answers),
-    (BadInputError, _bad_input),
-    (NotFoundError, _not_found),
-    (AuthenticationError, _unauthenticated),
-    (PrefetchMissingError, _precondition),
-    (FhirServerError, _bad_gateway),
-    (StoreUnavailableError, _unavailable),
+    (CaresheetError, _caresheet),
+    (DBAPIError, _database),
     (RequestValidationError, _invalid),
     (StarletteHTTPException, _http),
     (Exception, _internal),

@@ -41,7 +41,8 @@ from caresheet.web.security import current_login
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 MEDIA_TYPE = "application/fhir+json"
 ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
-               405: "not-supported", 422: "invalid"}
+               405: "not-supported", 410: "deleted", 422: "invalid", 429: "throttled",
+               503: "transient"}
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The id is not valid (OperationOutcome)", "content": {MEDIA_TYPE: {}}},
     404: {"description": "No sheet with this id (OperationOutcome)", "content": {MEDIA_TYPE: {}}},

@@ -28,20 +28,12 @@ from caresheet.store.handouts import Checkin, Handout
 from caresheet.team.accounts import Login, Role
 from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
+from caresheet.web.errors import ErrorBody
 from caresheet.web.guide import RECENT_CHECKINS, now
 from caresheet.web.security import require_role
 
 router = APIRouter(prefix="/api/handouts", tags=["handouts"])
 StoreDep = Annotated[Store, Depends(get_store)]
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from caresheet import outputs, search
 from caresheet.errors import NotFoundError
 from caresheet.render import infobutton as ib
-from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
 from caresheet.store.sheets import StoredSheet
 from caresheet.web.deps import get_store
@@ -69,52 +69,18 @@ def _match(stored: StoredSheet, base: str) -> ib.Match:
 
 
 def find_sheets(session: Session, asked: ib.KnowledgeRequest) -> list[StoredSheet]:
-    """Sheets with the code, else those the words find; in the asked language where we can."""
-    found: list[StoredSheet] = []
+    """Sheets with the code (from the search index), else those the words find; each in the
+    asked language where we have it, else in English (``outputs.find``'s one fallback)."""
+    codes: list[str] = []
     if asked.system is not None and asked.code is not None:
-        system, code = asked.system, asked.code
-        english = [
-            s
-            for s in stored_sheets.list_current(session, "en")
-            if ib.has_code(s.sheet, system, code)
-        ]
-        found = [_in_language(session, s, asked.language) for s in english]
-    if not found and asked.display:
-        found = _by_words(session, asked.display, asked.language)
-    return found
-
-
-def _in_language(session: Session, english: StoredSheet, language: str) -> StoredSheet:
-    if language == "en":
-        return english
-    try:
-        return stored_sheets.current(session, english.code, language)
-    except NotFoundError:  # no translation yet, or it is retired: show English
-        return english
-
-
-def _by_words(session: Session, words: str, language: str) -> list[StoredSheet]:
-    try:
-        from caresheet import search
-    except ImportError:  # pragma: no cover - the search module ships with caresheet
-        return _by_title(session, words, language)
-    results: Any = search.search(session, words, language, limit=TEXT_LIMIT)
-    seen: set[str] = set()
+        codes = [s.code for s in search.by_clinical_code(session, asked.system.name, asked.code)]
+    if not codes and asked.display:
+        hits = search.search(session, asked.display, asked.language, limit=TEXT_LIMIT).hits
+        codes = list(dict.fromkeys(hit.code for hit in hits))
     found: list[StoredSheet] = []
-    for hit in results.hits:
-        if hit.code in seen:
+    for code in codes:
+        try:
+            found.append(outputs.find(session, code, asked.language).stored)
+        except NotFoundError:  # indexed in another language only, or retired since
             continue
-        seen.add(hit.code)
-        found.append(
-            _in_language(session, stored_sheets.current(session, hit.code, "en"), language)
-        )
     return found
-
-
-def _by_title(session: Session, words: str, language: str) -> list[StoredSheet]:
-    wanted = words.casefold()
-    return [
-        _in_language(session, s, language)
-        for s in stored_sheets.list_current(session, "en")
-        if wanted in {s.sheet.title.casefold(), *(a.casefold() for a in s.sheet.aliases)}
-    ]

@@ -174,7 +174,9 @@ def safe_next(target: str | None) -> str:
 
 # ---------------------------------------------------------------- the application log
 
-_TOKEN_PATH = re.compile(r"(/(?:api/handouts|h)/)[A-Za-z0-9_\-]{16,}")
+# Everything in the token's segment goes, whatever it starts with: a token behind an
+# invisible or encoded first character (``/h/%E2%80%8B<token>``) is still a token.
+_TOKEN_PATH = re.compile(r"(/(?:api/handouts|h)/)[^/?#\s\"']+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

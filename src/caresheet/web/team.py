@@ -15,13 +15,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet.errors import BadInputError
+from caresheet.errors import BadInputError, TooManyAttemptsError
 from caresheet.team import accounts, audit, escalations
-from caresheet.team.accounts import Login, Role, TooManyAttemptsError
+from caresheet.team.accounts import Login, Role
 from caresheet.team.notify import outbox
 from caresheet.web import team_api, team_handouts, team_library
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import (
     check_csrf,
     clear_session_cookie,
@@ -183,7 +183,7 @@ def inbox(
 
 @router.post("/team/inbox/{escalation_id}/acknowledge", include_in_schema=False)
 def acknowledge(
-    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)]
+    request: Request, escalation_id: RowId, login: Annotated[Login, Depends(CLINICAL)]
 ) -> Response:
     with get_store(request).session() as session:
         escalations.acknowledge(session, escalation_id, login.user, client_ip(request),
@@ -194,7 +194,7 @@ def acknowledge(
 @router.post("/team/inbox/{escalation_id}/close", response_class=HTMLResponse,
              include_in_schema=False)
 def close(
-    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, escalation_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     note: Annotated[str, Form()] = "",
 ) -> Response:
     with get_store(request).session() as session:
@@ -244,7 +244,7 @@ def add_user(
 @router.post("/team/users/{user_id}/active", response_class=HTMLResponse,
              include_in_schema=False)
 def set_active(
-    request: Request, user_id: int, login: Annotated[Login, Depends(ADMIN)],
+    request: Request, user_id: RowId, login: Annotated[Login, Depends(ADMIN)],
     active: Annotated[str, Form()] = "",
 ) -> Response:
     if user_id == login.user.id:

@@ -19,19 +19,11 @@ from caresheet.team import escalations
 from caresheet.team.accounts import Login, Role
 from caresheet.team.escalations import Escalation
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
+from caresheet.web.errors import ErrorBody
 from caresheet.web.security import require_role, utcnow
 
 CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
 
 
 _WORDS = {400: "Bad input", 401: "Not logged in", 403: "Not allowed for this role",
@@ -89,7 +81,7 @@ def list_escalations(
 @router.post("/escalations/{escalation_id}/acknowledge", response_model=EscalationOut,
              responses=_errors(404))
 def acknowledge(
-    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, escalation_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
 ) -> EscalationOut:
     with get_store(request).session() as session:
         return _out(escalations.acknowledge(session, escalation_id, login.user,
@@ -99,7 +91,7 @@ def acknowledge(
 @router.post("/escalations/{escalation_id}/close", response_model=EscalationOut,
              responses=_errors(400, 404))
 def close(
-    request: Request, escalation_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, escalation_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     body: Annotated[CloseIn, Body()],
 ) -> EscalationOut:
     with get_store(request).session() as session:

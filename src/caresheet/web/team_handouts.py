@@ -32,7 +32,7 @@ from caresheet.team.accounts import Login, Role, get_user
 from caresheet.team.escalations import Escalation
 from caresheet.team.notify import outbox
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import require_role, utcnow
 from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
 
@@ -57,21 +57,12 @@ class SheetChoice:
 
 
 def find_sheets(session: Session, query: str) -> list[SheetChoice]:
-    """Sheets for the search box: the library's own search (codes, lay words, typos), then
-    a plain match on code, title and other names for what the search index does not hold."""
-    found: dict[tuple[str, str], SheetChoice] = {}
+    """Sheets for the picker: the library's own search (codes, words, lay words, typos, clinical
+    codes) for a query, else every sheet A to Z; both read the search index, not the sheets."""
     if query:
-        for hit in search.search(session, query, limit=20).hits:
-            found[(hit.code, hit.language)] = SheetChoice(hit.code, hit.language, hit.title,
-                                                          hit.status)
-    words = query.lower().split()
-    for stored in sheets.list_current(session):
-        sheet = stored.sheet
-        haystack = " ".join([sheet.code, sheet.title, *sheet.aliases, *sheet.keywords]).lower()
-        if all(word in haystack for word in words):
-            found.setdefault((sheet.code, sheet.language), SheetChoice(
-                sheet.code, sheet.language, sheet.title, stored.status.value))
-    return list(found.values())[:50]
+        return [SheetChoice(h.code, h.language, h.title, h.status)
+                for h in search.search(session, query, limit=50).hits]
+    return [SheetChoice(e.code, e.language, e.title, e.status) for e in search.browse(session)]
 
 
 @dataclass(frozen=True)
@@ -107,7 +98,7 @@ def new_handout(
     with get_store(request).session(write=False) as session:
         if not code:
             query = q.strip()[:MAX_QUERY]
-            choices = find_sheets(session, query) if query else find_sheets(session, "")
+            choices = find_sheets(session, query)
             return page(request, "handout_pick.html", login, q=query, choices=choices)
         stored = sheets.current(session, code, lang)
     return _form(request, login, stored.sheet, {}, error=None)
@@ -172,7 +163,7 @@ def _days(text: str) -> dt.timedelta:
 
 @router.post("/team/handouts/{handout_id}/pdf")
 def handout_pdf(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     token: Annotated[str, Form()] = "", large: Annotated[str, Form()] = "",
 ) -> Response:
     """The personalized PDF with the QR code of the patient's link (posted back, not stored)."""
@@ -205,7 +196,7 @@ def list_handouts(
 
 @router.get("/team/handouts/{handout_id}", response_class=HTMLResponse)
 def show_handout(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
 ) -> Response:
     now = utcnow()
     with get_store(request).session() as session:
@@ -218,7 +209,7 @@ def show_handout(
 
 @router.post("/team/handouts/{handout_id}/revoke")
 def revoke_handout(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
 ) -> Response:
     with get_store(request).session() as session:
         team_handouts.revoke(session, handout_id, login.user, client_ip(request), utcnow())
@@ -227,7 +218,7 @@ def revoke_handout(
 
 @router.post("/team/handouts/{handout_id}/extend")
 def extend_handout(
-    request: Request, handout_id: int, login: Annotated[Login, Depends(CLINICAL)],
+    request: Request, handout_id: RowId, login: Annotated[Login, Depends(CLINICAL)],
     days: Annotated[str, Form()] = "",
 ) -> Response:
     with get_store(request).session() as session:

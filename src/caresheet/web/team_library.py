@@ -10,33 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from caresheet import sheets
-from caresheet.authoring.parse import translation_source
+from caresheet.authoring.batch import SheetText
 from caresheet.errors import BadInputError, CaresheetError, NotFoundError
-from caresheet.model.sheet import Status
-from caresheet.quality import Problem, lint_files
+from caresheet.model.sheet import Sheet, Status
+from caresheet.quality import Problem, lint_texts
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import ImportOutcome, StoredSheet
 from caresheet.team import audit
 from caresheet.team.accounts import Login, Role
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store
+from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import require_role, utcnow
 from caresheet.web.team_pages import back_to, page
 
 router = APIRouter(include_in_schema=False)
 AUTHORING = require_role(Role.AUTHOR, Role.ADMIN)
 MAX_UPLOAD = 512 * 1024
-_CODE_LINE = re.compile(r"^code:\s*['\"]?([A-Za-z0-9]+)", re.MULTILINE)
 # Where a version may go next. Retiring is always possible; nothing comes back from retired
 # except by importing a new version.
 NEXT_STATUS: dict[Status, tuple[Status, ...]] = {
@@ -72,45 +71,34 @@ def library(request: Request, login: Annotated[Login, Depends(AUTHORING)]) -> Re
 
 def check_and_import(session: Session, filename: str, text: str,
                      now: dt.datetime) -> UploadReport:
-    """Lint the text as a sheet file; import it when there are no errors."""
+    """Lint the text as a sheet file; import it when there are no errors.
+
+    Read in memory through the same batch reader as ``caresheet lint`` and ``import``; a
+    translation is read against the stored sheet it translates.
+    """
     safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name)[:80] or "upload"
     if not safe_name.endswith(".md"):
         safe_name += ".md"
-    with tempfile.TemporaryDirectory(prefix="caresheet-upload-") as folder:
-        path = Path(folder) / safe_name
-        path.write_text(text, encoding="utf-8")
-        extra = _base_file(session, text, Path(folder), safe_name)
-        try:
-            result = lint_files([path, *extra])
-        except CaresheetError as error:
-            return UploadReport(safe_name, [], [], str(error))
-        mine = [replace(p, path=safe_name) for p in result.problems
-                if Path(p.path).name == safe_name]
-        if any(p.is_error for p in mine):
-            return UploadReport(safe_name, mine, [], None)
-        try:
-            with session.begin_nested():
-                outcomes = sheets.import_paths(session, [path], now=now)
-        except CaresheetError as error:
-            return UploadReport(safe_name, mine, [], str(error).replace(str(folder) + "/", ""))
-    return UploadReport(safe_name, mine, outcomes, None)
+    texts = [SheetText(safe_name, text)]
 
+    def stored_base(code: str, language: str) -> Sheet | None:
+        try:
+            return stored_sheets.current(session, code, language).sheet
+        except NotFoundError:
+            return None
 
-def _base_file(session: Session, text: str, folder: Path, own_name: str) -> list[Path]:
-    """For a translation, the stored sheet it translates, written beside it for the linter."""
-    base_language = translation_source(text)
-    code = _CODE_LINE.search(text)
-    if base_language is None or code is None:
-        return []
     try:
-        base = stored_sheets.current(session, code.group(1), base_language)
-    except NotFoundError:
-        return []
-    path = folder / f"{base.code}.{base.language}.base.md"
-    if path.name == own_name:
-        return []
-    path.write_text(base.source_text, encoding="utf-8")
-    return [path]
+        problems = lint_texts(texts, stored_base).problems
+    except CaresheetError as error:
+        return UploadReport(safe_name, [], [], str(error))
+    if any(p.is_error for p in problems):
+        return UploadReport(safe_name, problems, [], None)
+    try:
+        with session.begin_nested():
+            outcomes = sheets.import_texts(session, texts, now=now)
+    except CaresheetError as error:
+        return UploadReport(safe_name, problems, [], str(error))
+    return UploadReport(safe_name, problems, outcomes, None)
 
 
 @router.post("/team/library/upload", response_class=HTMLResponse)
@@ -133,14 +121,20 @@ async def upload(
     except UnicodeDecodeError:
         raise BadInputError("the file is not UTF-8 text") from None
     store = get_store(request)
-    now = utcnow()
-    with store.session() as session:
-        report = check_and_import(session, name, source, now)
-        for outcome in report.imported:
-            audit.record(session, login.user.actor, "sheet.imported",
-                         f"sheet:{outcome.code}/{outcome.language}/{outcome.version}",
-                         client_ip(request), {"action": outcome.action}, now)
-        current = _library(session)
+    now, ip = utcnow(), client_ip(request)
+
+    def check_import_and_audit() -> tuple[UploadReport, list[StoredSheet]]:
+        with store.session() as session:
+            report = check_and_import(session, name, source, now)
+            for outcome in report.imported:
+                audit.record(session, login.user.actor, "sheet.imported",
+                             f"sheet:{outcome.code}/{outcome.language}/{outcome.version}",
+                             ip, {"action": outcome.action}, now)
+            return report, _library(session)
+
+    # Parsing and linting take CPU time: a worker thread keeps the event loop (every other
+    # request) free, whatever the file holds.
+    report, current = await run_in_threadpool(check_import_and_audit)
     status = 400 if report.errors or report.error else 200
     return page(request, "library.html", login, status, current=current, report=report)
 
@@ -158,7 +152,7 @@ def sheet_versions(
 
 @router.post("/team/library/{code}/{language}/{version}/status")
 def change_status(
-    request: Request, code: str, language: str, version: int,
+    request: Request, code: str, language: str, version: RowId,
     login: Annotated[Login, Depends(AUTHORING)], status: Annotated[str, Form()] = "",
 ) -> Response:
     now = utcnow()

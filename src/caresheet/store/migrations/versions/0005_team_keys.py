@@ -65,7 +65,7 @@ def _refuse_orphans() -> None:
         if not (str(handout_id).strip().isdigit() and int(handout_id) in handouts)
     ]
     if orphans:
-        from caresheet.store.db import StoreUnavailableError
+        from caresheet.errors import StoreUnavailableError
 
         shown = ", ".join(str(i) for i in orphans[:20]) + (" …" if len(orphans) > 20 else "")
         raise StoreUnavailableError(
