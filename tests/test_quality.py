@@ -383,6 +383,19 @@ def test_a_severe_finding_gated_by_time_does_not_fix_it() -> None:
     assert (line_with(gated, "  severe_pain:"), "severity-any-hour") not in codes  # urgent
 
 
+def test_a_severe_finding_joined_by_or_to_a_timed_sign_still_counts_at_any_hour() -> None:
+    """`(opened and within 2d) or severe_pain`: the time limit is the other sign's, not pain's."""
+    fixed = swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE)
+    fixed = swap("when: opened and within 2d", "when: (opened and within 2d) or severe_pain", fixed)
+    assert problems(fixed) == []
+
+
+def test_a_severe_finding_inside_the_timed_alternative_does_not_fix_it() -> None:
+    fixed = swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE)
+    gated = swap("when: opened and within 2d", "when: (opened or severe_pain) and within 2d", fixed)
+    assert (line_with(gated, "  pain:"), "error", "severity-any-hour") in problems(gated)
+
+
 def test_a_sign_watched_early_below_urgent_is_an_error_even_if_urgent_later() -> None:
     """CS109's old shape: weak legs 'contact' within 6h and 'urgent' after: worse weakness hid."""
     bad = swap("ask: Is blood soaking through the bandage?", "ask: Is your arm weak?")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 
 from caresheet.authoring.parse import Parsed, SourcePath
-from caresheet.model.condition import Facts, time_limits
+from caresheet.model.condition import Facts, disjuncts, time_limits
 from caresheet.model.sheet import Rule, SectionKind, Sheet, Status, Tier, fill_params, params_used
 from caresheet.model.wording import wording_for
 from caresheet.quality import language
@@ -143,11 +143,11 @@ def _severity_at_any_hour(report: _Report) -> None:
                 for name in sheet.findings}
     any_hour: set[str] = set()  # signs some untimed rule at urgent or above covers
     for name, rules in rules_of.items():
-        severe = [r for r in rules if not time_limits(r.condition) and _at_least_urgent(r)]
+        severe = [r for r in rules if not _timed_for(r, name) and _at_least_urgent(r)]
         if severe:
             any_hour |= _warning_signs(sheet, name, severe)
     for name, rules in rules_of.items():
-        if not rules or not all(time_limits(r.condition) for r in rules):
+        if not rules or not all(_timed_for(r, name) for r in rules):
             continue
         if all(_at_least_urgent(r) for r in rules) or _lasting_only(sheet, name, rules):
             continue
@@ -158,6 +158,15 @@ def _severity_at_any_hour(report: _Report) -> None:
                 f"'urgent'; add a separate finding for severe or worsening {sign} with a rule "
                 "at 'urgent' or 'emergency' and no 'after'/'within', so it counts at any hour",
             )
+
+
+def _timed_for(rule: Rule, name: str) -> bool:
+    """Whether every alternative of the rule that names the finding has an 'after'/'within'.
+
+    ``(bleeding and after 12h) or heavy_bleeding`` is timed for ``bleeding`` only: a yes to
+    ``heavy_bleeding`` matches it at any hour.
+    """
+    return all(time_limits(part) for part in disjuncts(rule.condition) if name in part.findings())
 
 
 def _at_least_urgent(rule: Rule) -> bool:
