@@ -16,6 +16,8 @@ from caresheet.model.sheet import Rule, SectionKind, Sheet, Status, Tier, fill_p
 from caresheet.model.wording import wording_for
 from caresheet.quality import language
 from caresheet.quality.problems import Level, Problem
+from caresheet.render.common import call_for_help
+from caresheet.render.text import SMS_LIMIT, render_sms
 
 REQUIRED_SECTIONS = (
     SectionKind.RECOVERY, SectionKind.HOME_CARE, SectionKind.FOLLOW_UP, SectionKind.CALL_FOR_HELP,
@@ -41,6 +43,8 @@ WARNING_WORDS = {
 }
 CHILLS = re.compile(r"\b(chills?|escalofr[íi]os?)\b", re.IGNORECASE)
 TEMPERATURE_UNITS = {"f", "°f", "c", "°c"}
+# The clinic phone the SMS check fills in: a whole 10-digit number as clinics print it.
+SAMPLE_PHONE = "(555) 555-0100"
 
 
 class _Report:
@@ -63,6 +67,7 @@ def lint(parsed: Parsed, library: list[Parsed] | None = None) -> list[Problem]:
     _findings_and_rules(report)
     _severity_at_any_hour(report)
     _chills_like_fever(report)
+    _sms_keeps_urgent_signs(report)
     _status(report)
     if parsed.sheet.language.split("-")[0] == "en":
         _readability(report)
@@ -222,6 +227,32 @@ def _tier_alone(sheet: Sheet, name: str) -> Tier:
     facts = Facts({name: True}, None)
     matched = [r.tier for r in sheet.rules if r.condition.evaluate(facts) is not False]
     return max(matched, key=lambda t: t.rank, default=Tier.SELF_CARE)
+
+
+def _sms_keeps_urgent_signs(report: _Report) -> None:
+    """The SMS form must carry the 911 line and every urgent sign under the limit, whole.
+
+    ``render_sms`` drops the title, link, watch signs and 911 signs to fit, but never an
+    urgent sign; a sheet whose urgent signs alone overflow sends a message that a carrier
+    splits or cuts, so the patient may never read the last signs.
+    """
+    sheet = report.parsed.sheet
+    urgent = [i for i, rule in enumerate(sheet.rules) if rule.tier is Tier.URGENT]
+    phone = sheet.phone_param()
+    for values in ({}, {phone: SAMPLE_PHONE} if phone else {}):
+        sms = render_sms(sheet, values)
+        cfh = call_for_help(sheet, values)
+        signs = [s for block in cfh.tiers if block.tier is Tier.URGENT for s in block.signs]
+        if len(sms) < SMS_LIMIT and cfh.emergency_line in sms and all(s in sms for s in signs):
+            continue
+        with_phone = f" with the phone {SAMPLE_PHONE}" if values else ""
+        report.add(
+            ("rules", urgent[0]) if urgent else ("rules",), "error", "sms-too-long",
+            f"the SMS form is {len(sms)} characters{with_phone} at its shortest (the 911 line, "
+            f"the urgent heading, every urgent sign and the phone); keep it under {SMS_LIMIT}: "
+            "shorten the urgent rules' text, or join related signs into one rule with 'or'",
+        )
+        return
 
 
 def _status(report: _Report) -> None:
