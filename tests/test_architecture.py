@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "model": set(),
     "care": {"model"},
     "authoring": {"model"},
-    "quality": {"model", "authoring"},
+    "quality": {"model", "authoring", "render"},
     "render": {"model", "care"},
     "store": {"model"},
     "search": {"model", "store"},

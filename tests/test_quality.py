@@ -383,6 +383,19 @@ def test_a_severe_finding_gated_by_time_does_not_fix_it() -> None:
     assert (line_with(gated, "  severe_pain:"), "severity-any-hour") not in codes  # urgent
 
 
+def test_a_severe_finding_joined_by_or_to_a_timed_sign_still_counts_at_any_hour() -> None:
+    """`(opened and within 2d) or severe_pain`: the time limit is the other sign's, not pain's."""
+    fixed = swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE)
+    fixed = swap("when: opened and within 2d", "when: (opened and within 2d) or severe_pain", fixed)
+    assert problems(fixed) == []
+
+
+def test_a_severe_finding_inside_the_timed_alternative_does_not_fix_it() -> None:
+    fixed = swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE)
+    gated = swap("when: opened and within 2d", "when: (opened or severe_pain) and within 2d", fixed)
+    assert (line_with(gated, "  pain:"), "error", "severity-any-hour") in problems(gated)
+
+
 def test_a_sign_watched_early_below_urgent_is_an_error_even_if_urgent_later() -> None:
     """CS109's old shape: weak legs 'contact' within 6h and 'urgent' after: worse weakness hid."""
     bad = swap("ask: Is blood soaking through the bandage?", "ask: Is your arm weak?")
@@ -465,3 +478,43 @@ def test_a_sheet_without_a_temperature_need_not_ask_about_chills() -> None:
     assert not any(f.kind == "number" for f in sheet.findings.values())
     found = lint_files([LIBRARY / "P586.en.md"]).problems
     assert "chills-like-fever" not in {p.code for p in found}
+
+
+# ------------------------------------------------------------------ SMS
+
+
+SMS_SIGNS = (
+    "You feel very sick, or you cannot keep food or drink down.",
+    "The skin around the cut turns dark, or it smells bad.",
+    "Your hand or foot past the cut is numb, cold or blue.",
+)
+
+
+def with_urgent_signs(*texts: str) -> str:
+    rules = "".join(
+        f"  - id: extra{i}\n    tier: urgent\n    when: pus\n    text: {text}\n"
+        for i, text in enumerate(texts)
+    )
+    return swap("  - id: opened_later\n", rules + "  - id: opened_later\n")
+
+
+def test_urgent_signs_that_fit_the_sms_pass() -> None:
+    """At its shortest the SMS is 479 characters here, with a 10-digit clinic phone."""
+    fits = with_urgent_signs(*SMS_SIGNS, "You bump the cut, and in 9 hours it swells or bleeds.")
+    assert "sms-too-long" not in {code for _, _, code in problems(fits)}
+
+
+def test_urgent_signs_that_overflow_the_sms_are_an_error_at_the_first_urgent_rule() -> None:
+    """One character more (480) and a texted sheet would be split or cut by the carrier."""
+    bad = with_urgent_signs(*SMS_SIGNS, "You bump the cut, and in 10 hours it swells or bleeds.")
+    assert (line_with(bad, "  - id: infection"), "error", "sms-too-long") in problems(bad)
+    message = next(p.message for p in lint(parse(bad, "D900.en.md")) if p.code == "sms-too-long")
+    assert message.startswith("the SMS form is 480 characters with the phone (555) 555-0100")
+    assert "join related signs into one rule with 'or'" in message
+
+
+def test_the_sms_check_runs_on_every_language() -> None:
+    """The SMS goes out in the sheet's language; its headings are part of the length."""
+    fits = with_urgent_signs(*SMS_SIGNS, "You bump the cut, and in 9 hours it swells or bleeds.")
+    spanish = swap("language: en\n", "language: es\n", fits)
+    assert (line_with(spanish, "  - id: infection"), "error", "sms-too-long") in problems(spanish)

@@ -210,6 +210,18 @@ def walk(condition: Condition) -> list[Finding | Compare | Time]:
     return [condition]
 
 
+def disjuncts(condition: Condition) -> list[Condition]:
+    """The alternatives a top-level ``or`` joins, flattened: each can match on its own.
+
+    A rule that joins related signs (``cold_foot or (numb_foot and after 1d)``) is timed for
+    one finding and not the other; checks and boundary tests look at the alternative that
+    names the finding, not at the whole rule.
+    """
+    if isinstance(condition, Or):
+        return [part for o in condition.operands for part in disjuncts(o)]
+    return [condition]
+
+
 def time_limits(condition: Condition) -> list[Time]:
     """Every time atom in the condition, for timelines and boundary tests."""
     return [atom for atom in walk(condition) if isinstance(atom, Time)]

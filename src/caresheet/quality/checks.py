@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterator
 
 from caresheet.authoring.parse import Parsed, SourcePath
-from caresheet.model.condition import Facts, time_limits
+from caresheet.model.condition import Facts, disjuncts, time_limits
 from caresheet.model.sheet import Rule, SectionKind, Sheet, Status, Tier, fill_params, params_used
 from caresheet.model.wording import wording_for
 from caresheet.quality import language
 from caresheet.quality.problems import Level, Problem
+from caresheet.render.common import call_for_help
+from caresheet.render.text import SMS_LIMIT, render_sms
 
 REQUIRED_SECTIONS = (
     SectionKind.RECOVERY, SectionKind.HOME_CARE, SectionKind.FOLLOW_UP, SectionKind.CALL_FOR_HELP,
@@ -41,6 +43,8 @@ WARNING_WORDS = {
 }
 CHILLS = re.compile(r"\b(chills?|escalofr[íi]os?)\b", re.IGNORECASE)
 TEMPERATURE_UNITS = {"f", "°f", "c", "°c"}
+# The clinic phone the SMS check fills in: a whole 10-digit number as clinics print it.
+SAMPLE_PHONE = "(555) 555-0100"
 
 
 class _Report:
@@ -63,6 +67,7 @@ def lint(parsed: Parsed, library: list[Parsed] | None = None) -> list[Problem]:
     _findings_and_rules(report)
     _severity_at_any_hour(report)
     _chills_like_fever(report)
+    _sms_keeps_urgent_signs(report)
     _status(report)
     if parsed.sheet.language.split("-")[0] == "en":
         _readability(report)
@@ -143,11 +148,11 @@ def _severity_at_any_hour(report: _Report) -> None:
                 for name in sheet.findings}
     any_hour: set[str] = set()  # signs some untimed rule at urgent or above covers
     for name, rules in rules_of.items():
-        severe = [r for r in rules if not time_limits(r.condition) and _at_least_urgent(r)]
+        severe = [r for r in rules if not _timed_for(r, name) and _at_least_urgent(r)]
         if severe:
             any_hour |= _warning_signs(sheet, name, severe)
     for name, rules in rules_of.items():
-        if not rules or not all(time_limits(r.condition) for r in rules):
+        if not rules or not all(_timed_for(r, name) for r in rules):
             continue
         if all(_at_least_urgent(r) for r in rules) or _lasting_only(sheet, name, rules):
             continue
@@ -158,6 +163,15 @@ def _severity_at_any_hour(report: _Report) -> None:
                 f"'urgent'; add a separate finding for severe or worsening {sign} with a rule "
                 "at 'urgent' or 'emergency' and no 'after'/'within', so it counts at any hour",
             )
+
+
+def _timed_for(rule: Rule, name: str) -> bool:
+    """Whether every alternative of the rule that names the finding has an 'after'/'within'.
+
+    ``(bleeding and after 12h) or heavy_bleeding`` is timed for ``bleeding`` only: a yes to
+    ``heavy_bleeding`` matches it at any hour.
+    """
+    return all(time_limits(part) for part in disjuncts(rule.condition) if name in part.findings())
 
 
 def _at_least_urgent(rule: Rule) -> bool:
@@ -213,6 +227,32 @@ def _tier_alone(sheet: Sheet, name: str) -> Tier:
     facts = Facts({name: True}, None)
     matched = [r.tier for r in sheet.rules if r.condition.evaluate(facts) is not False]
     return max(matched, key=lambda t: t.rank, default=Tier.SELF_CARE)
+
+
+def _sms_keeps_urgent_signs(report: _Report) -> None:
+    """The SMS form must carry the 911 line and every urgent sign under the limit, whole.
+
+    ``render_sms`` drops the title, link, watch signs and 911 signs to fit, but never an
+    urgent sign; a sheet whose urgent signs alone overflow sends a message that a carrier
+    splits or cuts, so the patient may never read the last signs.
+    """
+    sheet = report.parsed.sheet
+    urgent = [i for i, rule in enumerate(sheet.rules) if rule.tier is Tier.URGENT]
+    phone = sheet.phone_param()
+    for values in ({}, {phone: SAMPLE_PHONE} if phone else {}):
+        sms = render_sms(sheet, values)
+        cfh = call_for_help(sheet, values)
+        signs = [s for block in cfh.tiers if block.tier is Tier.URGENT for s in block.signs]
+        if len(sms) < SMS_LIMIT and cfh.emergency_line in sms and all(s in sms for s in signs):
+            continue
+        with_phone = f" with the phone {SAMPLE_PHONE}" if values else ""
+        report.add(
+            ("rules", urgent[0]) if urgent else ("rules",), "error", "sms-too-long",
+            f"the SMS form is {len(sms)} characters{with_phone} at its shortest (the 911 line, "
+            f"the urgent heading, every urgent sign and the phone); keep it under {SMS_LIMIT}: "
+            "shorten the urgent rules' text, or join related signs into one rule with 'or'",
+        )
+        return
 
 
 def _status(report: _Report) -> None:
