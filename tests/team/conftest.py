@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from caresheet import guide, sheets
+from caresheet.errors import NotFoundError
 from caresheet.store.db import Store
 from caresheet.team import accounts
 from caresheet.team.accounts import Role, User
@@ -44,11 +45,22 @@ def add(store: Store, email: str, role: Role, password: str = PASSWORD) -> User:
 
 def issue_handout(store: Store) -> int:
     """A real handout's id: an escalation points at its handout by foreign key."""
+    return issue_link(store).handout.id
+
+
+def issue_link(store: Store) -> guide.Issued:
+    """A P586 handout and its link's token, issued through the guide's one issue path by a
+    clinician of its own."""
     with store.session() as session:
         sheets.import_paths(session, [P586])
-        issued = guide.issue(session, code="P586", language="en",
+        try:
+            issuer = accounts.user_by_email(session, "issuer@team.example")
+        except NotFoundError:
+            issuer = accounts.add_user(session, "issuer@team.example", PASSWORD, Role.CLINICIAN,
+                                       NOW)
+        issued = guide.issue(session, issuer, code="P586", language="en",
                              params={"lie_flat_hours": "2"}, procedure_time=NOW, now=NOW)
-    return issued.handout.id
+    return issued
 
 
 @pytest.fixture

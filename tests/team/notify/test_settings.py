@@ -9,11 +9,10 @@ import pytest
 
 from asgi_client import AppClient
 from caresheet import guide
-from caresheet.store import handouts as rows
 from caresheet.store.db import Store
 from caresheet.team.notify import outbox, settings
 from caresheet.web.app import create_app
-from team.conftest import NOW, issue_handout
+from team.conftest import NOW, issue_link
 
 
 @pytest.fixture(autouse=True)
@@ -27,11 +26,8 @@ def _process_settings() -> Iterator[None]:
 
 def _check_in_severe_headache(store: Store) -> None:
     """Through the guide, which passes no settings: it gets the process's."""
-    handout_id = issue_handout(store)
-    with store.session() as session:
-        opened = rows.get(session, handout_id)
-        sheet = guide.pinned_sheet(session, opened)
-    outcome = guide.check_in(store, opened, sheet, {"severe_headache": "yes"},
+    issued = issue_link(store)
+    outcome = guide.check_in(store, issued.token, {"severe_headache": "yes"},
                              NOW + dt.timedelta(hours=2), ip="192.0.2.9")
     assert outcome.checkin is not None and outcome.disposition.tier.value == "urgent"
 
