@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
 
 import httpx
 import pytest
@@ -19,11 +20,25 @@ from render.test_fhirpath_agreement import rule_expressions
 fhirpathpy = pytest.importorskip("fhirpathpy")
 from fhirpathpy.models import models  # noqa: E402
 
+ISSUER = "nurse@ehr.example"
+
+
+def issuer(ehr: Ehr) -> str:
+    """A clinician account to issue handouts as (the one issue path records who issued)."""
+    if ISSUER not in caresheet(ehr.server, "user", "list").stdout:
+        added = subprocess.run(
+            [*ehr.server.command, "user", "add", ISSUER, "--role", "clinician"],
+            cwd=ehr.server.workdir,
+            env={**ehr.server.env, "CARESHEET_PASSWORD": "a long password 1"},
+            capture_output=True, text=True, timeout=60, check=False)
+        assert added.returncode == 0, added.stderr
+    return ISSUER
+
 
 def issue_and_check_in(ehr: Ehr, http: httpx.Client, answers: dict[str, str]) -> int:
     when = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=50)).isoformat(timespec="minutes")
-    done = caresheet(ehr.server, "handout", "P586", "--procedure-time", when,
-                     "--base-url", ehr.server.url)
+    done = caresheet(ehr.server, "handout", "P586", "--by", issuer(ehr), "--procedure-time",
+                     when, "--base-url", ehr.server.url)
     assert done.returncode == 0, done.stderr
     token = done.stdout.strip().rsplit("/", 1)[1]
     handout_id = int(re.search(r"handout (\d+)", done.stderr).group(1))  # type: ignore[union-attr]

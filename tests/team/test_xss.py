@@ -34,7 +34,9 @@ def hostile_sheet() -> str:
     text = P586.read_text()
     text = text.replace("code: P586", "code: X999")
     text = re.sub(r"^title: .*$", f"title: {q(ALL)}", text, count=1, flags=re.M)
-    text = re.sub(r"^review_note: .*$", f"review_note: {q(ALL)}", text, count=1, flags=re.M)
+    # The note may be a folded block: replace it with its indented lines.
+    text = re.sub(r"^review_note: .*\n(?:  .*\n)*", f"review_note: {q(ALL)}\n", text, count=1,
+                  flags=re.M)
     text = text.replace("aliases:\n", "aliases:\n" + "".join(f"  - {q(p)}\n" for p in PAYLOADS))
     text = text.replace("keywords:\n", "keywords:\n" + "".join(f"  - {q(p)}\n"
                                                              for p in PAYLOADS[:5]))
@@ -47,6 +49,11 @@ def hostile_sheet() -> str:
     steps = "".join(f"- {p}\n" for p in PAYLOADS)
     text = text.replace("### Activity\n\n", "### Activity\n\n- Ask {{ ride_home }} to drive.\n"
                         + steps)
+    anchors = ("    ask: Do you have a very bad headache?",
+               "    text: You have a very bad headache.",
+               "### Activity\n\n", "## Your recovery {#recovery}\n\n")
+    for anchor in anchors:
+        assert anchor in P586.read_text(), f"the hostile copy lost its anchor {anchor!r}"
     return text.replace("## Your recovery {#recovery}\n\n",
                         "## Your recovery {#recovery}\n\n" + ALL + "\n\n")
 
