@@ -28,7 +28,9 @@ import pytest
 
 from asgi_client import AppClient
 from caresheet import sheets
+from caresheet.authoring.parse import read_file
 from caresheet.library import LIBRARY_DIR
+from caresheet.model.sheet import Sheet
 from caresheet.store.db import Store
 from caresheet.web.app import create_app
 from helpers import (
@@ -197,3 +199,9 @@ def library_client(library_store: Store) -> Iterator[AppClient]:
     url = library_store.engine.url.render_as_string(hide_password=False)
     with AppClient(create_app(url)) as app_client:
         yield app_client
+
+
+@pytest.fixture(scope="session")
+def p586() -> Sheet:
+    """The shipped P586, parsed once: the reference sheet of many tests."""
+    return read_file(LIBRARY_DIR / "P586.en.md").sheet

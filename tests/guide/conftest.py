@@ -12,9 +12,7 @@ import httpx
 import pytest
 
 from caresheet import guide
-from caresheet.authoring.parse import read_file
 from caresheet.errors import NotFoundError
-from caresheet.model.sheet import Sheet
 from caresheet.sheets import import_paths
 from caresheet.store.db import Store
 from caresheet.team import accounts
@@ -23,11 +21,6 @@ from helpers import LiveServer
 from team.staff import Clinicians
 
 LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
-
-
-@pytest.fixture(scope="session")
-def p586() -> Sheet:
-    return read_file(LIBRARY / "P586.en.md").sheet
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def run(code: str, case: dict[str, Any], params: dict[str, str] | None = None) -
 
 
 def test_every_english_sheet_but_p586_has_a_case_table() -> None:
-    # P586's table is the core's: tests/triage/p586_cases.yaml.
+    # P586's table is the core's: tests/care/p586_cases.yaml.
     assert set(TABLES) == set(SHEETS) - {"P586"}
 
 

@@ -30,11 +30,6 @@ def library_sheets() -> list[Sheet]:
 
 
 @pytest.fixture(scope="session")
-def p586() -> Sheet:
-    return read_file(LIBRARY / "P586.en.md").sheet
-
-
-@pytest.fixture(scope="session")
 def p586_es(p586: Sheet) -> Sheet:
     return read_file(LIBRARY / "P586.es.md", base=p586).sheet
 

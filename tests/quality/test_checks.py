@@ -13,7 +13,7 @@ from caresheet.quality.checks import WARNING_WORDS
 from caresheet.quality.language import action_problem, grade, jargon, jargon_in, long_sentences
 from doc_examples import fenced
 
-LIBRARY = Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library"
+LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
 EXAMPLE = fenced("caresheet")[0]
 TRANSLATION = fenced("caresheet-translation")[0]
 RECOVERY = (

@@ -17,7 +17,7 @@ from caresheet.care.triage import Disposition, triage
 from caresheet.model.sheet import Sheet, Tier
 
 P586: Sheet = read_file(
-    Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library" / "P586.en.md"
+    Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library" / "P586.en.md"
 ).sheet
 EMERGENCY_LINE = "If you think it could be an emergency, call 911 at any time."
 YES_NO = ["yes", "no", "unsure"]

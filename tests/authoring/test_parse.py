@@ -13,7 +13,7 @@ from caresheet.model.sheet import Sheet
 from caresheet.quality import lint
 from doc_examples import fenced
 
-P586 = Path(__file__).resolve().parent.parent / "src" / "caresheet" / "library" / "P586.en.md"
+P586 = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library" / "P586.en.md"
 P586_TEXT = P586.read_text(encoding="utf-8")
 EXAMPLE = fenced("caresheet")[0]
 TRANSLATION = fenced("caresheet-translation")[0]

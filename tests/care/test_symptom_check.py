@@ -36,10 +36,9 @@ def test_a_911_answer_stops_the_check(p586: Sheet, answer: str, stops: bool) -> 
 
 def test_a_question_that_opens_a_911_follow_up_is_asked_first() -> None:
     from caresheet.authoring.parse import read_file
+    from caresheet.library import LIBRARY_DIR
 
-    from .conftest import LIBRARY
-
-    sheet = read_file(LIBRARY / "CS108.en.md").sheet
+    sheet = read_file(LIBRARY_DIR / "CS108.en.md").sheet
     assert next_questions(sheet, {}) == ["bleeding"]
     assert next_questions(sheet, {"bleeding": "yes"}) == ["bleeding_wont_stop"]
     assert stops_now(sheet, {"bleeding": "yes", "bleeding_wont_stop": "yes"}, 1.0)
