@@ -95,7 +95,8 @@ def test_api_error_messages_are_the_core_message(client: AppClient) -> None:
         "bad elapsed time 'soon'; write it like 90m"
     )
     assert "X999" in client.get("/api/test-fail/missing").json()["error"]["message"]
-    assert "n" in client.get("/api/test-int?n=abc").json()["error"]["message"]
+    invalid = client.get("/api/test-int?n=abc").json()["error"]["message"]
+    assert invalid.startswith("query n: ") and "integer" in invalid  # where, then what is wrong
 
 
 PAGE_CASES = [
