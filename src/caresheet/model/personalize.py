@@ -52,7 +52,7 @@ def _checked(name: str, param: Param, text: str) -> str:
     if param.type in ("integer", "number"):
         return _number(name, param, text)
     if param.type == "phone":
-        return _phone(name, text)
+        return normalized_phone(name, text)
     if param.type == "date":
         try:
             return dt.date.fromisoformat(text).isoformat()
@@ -80,7 +80,7 @@ def _number(name: str, param: Param, text: str) -> str:
     return str(int(number)) if number.is_integer() else f"{number:g}"
 
 
-def _phone(name: str, text: str) -> str:
+def normalized_phone(name: str, text: str) -> str:
     """Light touch: allow the usual punctuation, tidy spaces; never reformat a number."""
     text = " ".join(text.split())
     digits = sum(c.isdigit() for c in text)
