@@ -229,3 +229,45 @@ def test_every_sheet_prints_on_two_pages(code: str, paper: str, tmp_path: Path) 
     for values in ({}, _filled_values(sheet)):
         pdf = render_pdf(sheet_page(sheet, values, qr_url=qr), paper=paper)
         assert _pdf_pages(pdf, tmp_path) <= 2, (code, paper, values)
+
+
+TRANSLATED = sorted(p for p in LIBRARY.glob("*.md") if p.name.split(".")[1] != "en")
+
+
+def test_every_starter_sheet_has_a_spanish_translation() -> None:
+    """Issue 16: the whole starter library in Spanish, not only P586."""
+    assert {p.name.split(".")[0] for p in TRANSLATED if p.name.endswith(".es.md")} == STARTER_CODES
+
+
+@pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.name)
+def test_a_translation_leaves_no_english_words_behind(path: Path) -> None:
+    """A question, label or normal sign left out of a translation falls back to English
+    silently; a patient reading Spanish would then meet an English question mid-check."""
+    english = SHEETS[path.name.split(".")[0]]
+    sheet = read_file(path, english).sheet
+    assert sheet.title != english.title
+    for name, finding in sheet.findings.items():
+        assert finding.ask != english.findings[name].ask, name
+    for name, param in sheet.params.items():
+        assert param.label != english.params[name].label, name
+        assert param.unset != english.params[name].unset or param.unset.isdigit(), name
+    assert [s.kind for s in sheet.sections] == [s.kind for s in english.sections]
+    for ours, theirs in zip(sheet.sections, english.sections, strict=True):
+        assert ours.heading != theirs.heading
+
+
+@pytest.mark.parametrize("path", TRANSLATED, ids=lambda p: p.name)
+def test_a_translation_is_marked_for_review_in_its_language(path: Path) -> None:
+    english = SHEETS[path.name.split(".")[0]]
+    sheet = read_file(path, english).sheet
+    assert sheet.status is Status.DRAFT
+    assert sheet.reviewer is None
+    assert sheet.review_note is not None
+    if sheet.language == "es" and sheet.code != "P586":
+        assert "Spanish-speaking clinician" in sheet.review_note
+
+
+def test_the_translations_lint_with_no_errors() -> None:
+    result = lint_files([LIBRARY])
+    errors = [p for p in result.problems if not p.path.endswith(".en.md") and p.level == "error"]
+    assert errors == [], "\n".join(str(p) for p in errors)

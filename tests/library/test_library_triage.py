@@ -17,6 +17,7 @@ from caresheet.authoring.parse import read_file
 from caresheet.care.triage import Disposition, triage
 from caresheet.model.condition import Time, disjuncts, parse_duration_hours, time_limits
 from caresheet.model.sheet import Sheet, Tier
+from caresheet.model.wording import wording_for
 
 LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
 CASE_DIR = Path(__file__).parent / "cases"
@@ -31,7 +32,20 @@ TABLES = _load_tables()
 SHEETS: dict[str, Sheet] = {
     path.name.removesuffix(".en.md"): read_file(path).sheet for path in LIBRARY.glob("*.en.md")
 }
+# Each translation, read over its English sheet: its rules must come out the same.
+TRANSLATIONS: dict[tuple[str, str], Sheet] = {
+    (path.name.split(".")[0], path.name.split(".")[1]): read_file(
+        path, SHEETS[path.name.split(".")[0]]
+    ).sheet
+    for path in sorted(LIBRARY.glob("*.md"))
+    if path.name.split(".")[1] != "en"
+}
 CASES = [(code, case) for code, table in TABLES.items() for case in table]
+TRANSLATED_CASES = [
+    (code, language, case)
+    for (code, language) in TRANSLATIONS
+    for case in TABLES.get(code, [])
+]
 
 
 def _hours(case: dict[str, Any]) -> float | None:
@@ -56,6 +70,32 @@ def test_case(code: str, case: dict[str, Any]) -> None:
     if "normal" in case:
         texts = {e.id: e.text for e in SHEETS[code].expected}
         assert list(result.normal) == [texts[i] for i in case["normal"]]
+
+
+@pytest.mark.parametrize(
+    ("code", "language", "case"),
+    TRANSLATED_CASES,
+    ids=[f"{code}.{lang}-{c['id']}" for code, lang, c in TRANSLATED_CASES],
+)
+def test_case_in_translation(code: str, language: str, case: dict[str, Any]) -> None:
+    """A patient reading the translation gets the same tier and rules, in their own words."""
+    sheet = TRANSLATIONS[(code, language)]
+    english = run(code, case)
+    result = triage(sheet, case["answers"], _hours(case))
+    assert result.tier.value == case["tier"] == english.tier.value
+    assert sorted(m.id for m in result.matched) == sorted(case["matched"])
+    assert result.emergency_line == wording_for(language).emergency_line != EMERGENCY_LINE
+    texts = {rule.id: rule.text for rule in sheet.rules}
+    assert [m.text for m in result.matched] == [texts[m.id] for m in result.matched]
+    assert not {m.text for m in result.matched} & {m.text for m in english.matched}
+    if "normal" in case:
+        normal = {e.id: e.text for e in sheet.expected}
+        assert list(result.normal) == [normal[i] for i in case["normal"]]
+
+
+def test_every_sheet_with_a_table_is_in_spanish() -> None:
+    """Issue 16: the whole starter library reads in Spanish, so every table runs twice."""
+    assert {code for code, language in TRANSLATIONS if language == "es"} >= set(TABLES)
 
 
 @pytest.mark.parametrize("code", sorted(TABLES))
