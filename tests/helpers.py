@@ -414,3 +414,43 @@ def _text(value: str | bytes | None) -> str:
     if value is None:
         return ""
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+# ------------------------------------------------------------------- a sheet in English only
+
+ENGLISH_ONLY_CODE = "T901"
+ENGLISH_ONLY_TITLE = "Bowel Check Test: What to Expect at Home"
+ENGLISH_ONLY_SNOMED = "900000000000901"
+
+
+def english_only_sheet(folder: Path) -> Path:
+    """Write a sheet that has no translation, for the tests of the fallback to English.
+
+    Every shipped sheet reads in Spanish since issue 16, so a test of "this sheet is not in
+    your language" brings its own: CS101's text under a code, title, aliases and clinical
+    code of its own, so that no lookup finds it and a shipped sheet at once.
+    """
+    text = (REPO_ROOT / "src" / "caresheet" / "library" / "CS101.en.md").read_text("utf-8")
+    head, fence, body = text.partition("\n---\n")
+    lines = head.splitlines()
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        key = line.split(":", 1)[0] if line and not line.startswith(" ") else None
+        if key is not None:
+            skipping = key in ("aliases", "keywords", "clinical_codes")
+        if key == "code":
+            line = f"code: {ENGLISH_ONLY_CODE}"
+        elif key == "title":
+            line = f'title: "{ENGLISH_ONLY_TITLE}"'
+        elif key == "aliases":
+            line = "aliases:\n  - bowel check test"
+        elif key == "clinical_codes":
+            line = f'clinical_codes:\n  - system: snomed\n    code: "{ENGLISH_ONLY_SNOMED}"'
+        elif key == "keywords" or skipping:
+            continue
+        out.append(line)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{ENGLISH_ONLY_CODE}.en.md"
+    path.write_text("\n".join(out) + fence + body, encoding="utf-8")
+    return path

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from helpers import caresheet_command, require
+from helpers import (
+    ENGLISH_ONLY_CODE,
+    ENGLISH_ONLY_TITLE,
+    caresheet_command,
+    english_only_sheet,
+    require,
+)
 
 FILLED = ["--param", "lie_flat_hours=2", "--param", "clinic_phone=555-0100"]
 
@@ -78,10 +84,15 @@ def test_fhir_bundle(workdir: Path) -> None:
     assert bundle["resourceType"] == "Bundle" and len(bundle["entry"]) == 3
 
 
-def test_missing_translation_notice_on_stderr(workdir: Path) -> None:
-    done = run(workdir, "show", "CS101", "--lang", "es")
+def test_missing_translation_notice_on_stderr(workdir: Path, tmp_path: Path) -> None:
+    # Every shipped sheet is in Spanish (issue 16): the test brings a sheet that is not.
+    run(workdir, "import", str(english_only_sheet(tmp_path)))
+    done = run(workdir, "show", ENGLISH_ONLY_CODE, "--lang", "es")
     assert "Esta hoja no está disponible en español" in done.stderr.decode()
-    assert b"COLONOSCOPY" in done.stdout
+    assert ENGLISH_ONLY_TITLE.split(":")[0].upper().encode() in done.stdout
+    spanish = run(workdir, "show", "CS101", "--lang", "es")
+    assert "no está disponible" not in spanish.stderr.decode()
+    assert "COLONOSCOPIA" in spanish.stdout.decode()
 
 
 @pytest.mark.parametrize(

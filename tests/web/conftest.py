@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from helpers import LiveServer
+from helpers import LiveServer, english_only_sheet
 from render.live import KINDS, client, running
 
 
@@ -25,3 +26,16 @@ def http(server: LiveServer) -> Iterator[httpx.Client]:
     """A client on that server."""
     with client(server) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def english_only(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    """The module's server with one more sheet that has no translation (see helpers)."""
+    path = english_only_sheet(tmp_path_factory.mktemp("english-only"))
+    done = subprocess.run(
+        [*server.command, "import", str(path)],
+        cwd=server.workdir, env=server.env, capture_output=True, text=True, timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return server

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from helpers import ENGLISH_ONLY_SNOMED, LiveServer
+
 NS = {"atom": "http://www.w3.org/2005/Atom"}
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SNOMED, CPT, PCS = "2.16.840.1.113883.6.96", "2.16.840.1.113883.6.12", "2.16.840.1.113883.6.4"
@@ -91,10 +93,16 @@ def test_spanish(http: httpx.Client, code: str) -> None:
     assert data["feed"]["entry"][0]["title"]["_value"] == "Punción lumbar: qué esperar en casa"
 
 
-def test_spanish_asked_english_given_when_not_translated(http: httpx.Client) -> None:
-    feed = atom(http, **{CS: SNOMED, C: "73761001", LANG: "es"})  # colonoscopy: English only
+def test_spanish_asked_english_given_when_not_translated(
+    http: httpx.Client, english_only: LiveServer
+) -> None:
+    feed = atom(http, **{CS: SNOMED, C: ENGLISH_ONLY_SNOMED, LANG: "es"})
     entries = feed.findall("atom:entry", NS)
     assert entries and all(e.get(XML_LANG) == "en" for e in entries)
+    # Colonoscopy was English only until issue 16; now Spanish is answered in Spanish.
+    feed = atom(http, **{CS: SNOMED, C: "73761001", LANG: "es"})
+    entries = feed.findall("atom:entry", NS)
+    assert entries and all(e.get(XML_LANG) == "es" for e in entries)
 
 
 def test_no_match_is_an_empty_feed(http: httpx.Client) -> None:

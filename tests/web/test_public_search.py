@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from asgi_client import AppClient
-from helpers import caresheet_command
+from caresheet import sheets
+from caresheet.library import LIBRARY_DIR
+from caresheet.store.db import Store
+from caresheet.web.app import create_app
+from helpers import ENGLISH_ONLY_CODE, caresheet_command, english_only_sheet
 
 
 @pytest.mark.parametrize(
@@ -47,19 +52,50 @@ def test_a_typo_says_what_was_searched(library_client: AppClient) -> None:
     assert "1 care sheet found for “colonscopy”." in html  # one result: singular
 
 
+@pytest.fixture
+def english_only_client(db_url: str, tmp_path: Path) -> Iterator[AppClient]:
+    """P586 in English and Spanish, and one sheet in English only (see helpers).
+
+    Every shipped sheet is in Spanish since issue 16, so the fallback needs a sheet of its own.
+    """
+    store = Store.open(db_url)
+    try:
+        with store.session() as session:
+            sheets.import_paths(
+                session,
+                [
+                    LIBRARY_DIR / "P586.en.md",
+                    LIBRARY_DIR / "P586.es.md",
+                    english_only_sheet(tmp_path / "english-only"),
+                ],
+            )
+    finally:
+        store.close()
+    with AppClient(create_app(db_url)) as app_client:
+        yield app_client
+
+
 def test_nothing_in_the_asked_language_shows_other_languages_with_a_notice(
-    library_client: AppClient,
+    english_only_client: AppClient,
 ) -> None:
-    html = library_client.get("/search", params={"q": "colonoscopia", "lang": "es"}).text
-    assert "No hay hojas en español para “colonoscopia”. Estas están en otros idiomas:" in html
-    assert 'href="/sheets/CS101"' in html and "inglés" in html  # the English sheet, named so
+    client = english_only_client
+    html = client.get("/search", params={"q": "bowel check test", "lang": "es"}).text
+    assert "No hay hojas en español para “bowel check test”. Estas están en otros idiomas:" in html
+    assert f'href="/sheets/{ENGLISH_ONLY_CODE}"' in html and "inglés" in html
     # A sheet in the asked language: no notice, no English sheets mixed in.
-    html = library_client.get("/search", params={"q": "punción lumbar", "lang": "es"}).text
+    html = client.get("/search", params={"q": "punción lumbar", "lang": "es"}).text
     assert "otros idiomas" not in html and 'href="/sheets/P586?lang=es"' in html
     assert 'href="/sheets/P586"' not in html
     # Nothing anywhere: the plain no-results page.
-    html = library_client.get("/search", params={"q": "zzzqqq", "lang": "es"}).text
+    html = client.get("/search", params={"q": "zzzqqq", "lang": "es"}).text
     assert "No se encontraron hojas para “zzzqqq”." in html and "otros idiomas" not in html
+
+
+def test_every_shipped_sheet_is_found_in_spanish(library_client: AppClient) -> None:
+    """Issue 16: a Spanish search for colonoscopy finds the Spanish sheet, with no notice."""
+    html = library_client.get("/search", params={"q": "colonoscopia", "lang": "es"}).text
+    assert "otros idiomas" not in html
+    assert 'href="/sheets/CS101?lang=es"' in html
 
 
 def test_several_results_are_counted_in_the_plural(library_client: AppClient) -> None:
@@ -141,7 +177,9 @@ def test_cli_search_json_shape(db_url: str, tmp_path: Path) -> None:
     assert spanish.stdout.splitlines()[0].split("\t")[:2] == ["P586", "es"]
 
 
-def test_a_code_jumps_even_when_the_language_has_no_version(library_client: AppClient) -> None:
-    response = library_client.get("/search", params={"q": "CS101", "lang": "es"})
+def test_a_code_jumps_even_when_the_language_has_no_version(
+    english_only_client: AppClient,
+) -> None:
+    response = english_only_client.get("/search", params={"q": ENGLISH_ONLY_CODE, "lang": "es"})
     assert response.status_code == 303
-    assert response.headers["location"] == "/sheets/CS101"
+    assert response.headers["location"] == f"/sheets/{ENGLISH_ONLY_CODE}"

@@ -12,7 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from helpers import LiveServer, axe_violations, require, sideways_overflow
+from helpers import (
+    ENGLISH_ONLY_CODE,
+    LiveServer,
+    axe_violations,
+    require,
+    sideways_overflow,
+)
 
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
 
@@ -73,11 +79,17 @@ def test_spanish_by_query_and_by_browser(http: httpx.Client) -> None:
         assert "Llame a su médico ahora al 555-0100." in text
 
 
-def test_missing_translation_falls_back_with_a_notice(http: httpx.Client) -> None:
-    response = http.get("/sheets/CS101", params={"lang": "es"})
+def test_missing_translation_falls_back_with_a_notice(
+    http: httpx.Client, english_only: LiveServer
+) -> None:
+    # Every shipped sheet is in Spanish (issue 16): the fixture adds one that is not.
+    response = http.get(f"/sheets/{ENGLISH_ONLY_CODE}", params={"lang": "es"})
     assert response.status_code == 200
     assert "Esta hoja no está disponible en español. Se muestra en inglés." in response.text
     assert '<article class="sheet" lang="en">' in response.text
+    spanish = http.get("/sheets/CS101", params={"lang": "es"})
+    assert "no está disponible" not in spanish.text
+    assert '<article class="sheet" lang="es">' in spanish.text
 
 
 def pdf_text(data: bytes, tmp_path: Path, *args: str) -> str:
