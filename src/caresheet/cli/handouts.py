@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from caresheet.cli.app import app
 from caresheet.model.sheet import Sheet
+from caresheet.store.handouts import Handout
 
 BASE_URL_ENV = "CARESHEET_BASE_URL"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -72,7 +74,7 @@ def handout(
     url = guide.link(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
                         issued.token)
     if output is not None:
-        _write_pdf(sheet, issued.handout.params, url, output)
+        _write_pdf(sheet, issued.handout, url, output)
     typer.echo(url)
     expires_on = issued.handout.expires_at.astimezone(procedure.tzinfo)
     typer.echo(f"handout {issued.handout.id}: {issued.handout.sheet_code} version "
@@ -80,11 +82,13 @@ def handout(
                + (f", PDF in {output}" if output else ""), err=True)
 
 
-def _write_pdf(sheet: Sheet, values: dict[str, str], url: str, output: Path) -> None:
-    from caresheet.render.html import sheet_page
+def _write_pdf(sheet: Sheet, handout: Handout, url: str, output: Path) -> None:
+    """The patient's own handout: name, date, phone, when to call and the QR on page 1."""
+    from caresheet.render.html import handout_facts, sheet_page
     from caresheet.render.pdf import render_pdf
 
-    page = sheet_page(sheet, values, qr_url=url)
+    facts = handout_facts(sheet, handout.params, handout.procedure_time, handout.display_name)
+    page = replace(sheet_page(sheet, handout.params, qr_url=url), handout=facts)
     try:
         output.write_bytes(render_pdf(page))
     except OSError as error:

@@ -7,8 +7,9 @@ is what we generate ourselves (the QR code's SVG and the print CSS).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -16,8 +17,9 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from caresheet.care.timeline import EventKind, timeline, when_words
 from caresheet.i18n import gettext_for, language_name, normalize
-from caresheet.model.sheet import Sheet
+from caresheet.model.sheet import Sheet, fill_params
 from caresheet.model.wording import wording_for
 from caresheet.render import fonts, qr
 from caresheet.render.common import SheetView, sheet_view
@@ -49,6 +51,58 @@ class SheetLinks:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyTime:
+    """One moment of the patient's own clock: "Tuesday, December 1 at 4:30 p.m."."""
+
+    when: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandoutFacts:
+    """What makes a printed handout the patient's own, shown first on page 1.
+
+    Who it is for (when the clinician gave a name), the procedure's date, whom to call, and
+    the sheet's time limits on the patient's clock. Dates are written out, never "today":
+    the paper is read on the days after it was printed.
+    """
+
+    name: str | None
+    procedure: str
+    phone: str
+    key_times: tuple[KeyTime, ...]
+
+
+def dated_words(moment: dt.datetime, language: str) -> str:
+    """``Tuesday, December 1 at 4:30 p.m.``: always the date, for paper read on later days."""
+    # when_words says "today"/"tomorrow" only near its reference day; a month before, never.
+    return when_words(moment, moment - dt.timedelta(days=30), language)
+
+
+def handout_facts(
+    sheet: Sheet,
+    values: Mapping[str, str],
+    procedure_time: dt.datetime,
+    name: str | None = None,
+) -> HandoutFacts:
+    """The facts of one handout for its printed page 1 (the time limits from the timeline)."""
+    lang = sheet.language
+    line = timeline(sheet, dict(values), procedure_time, procedure_time)
+    key_times = tuple(
+        KeyTime(dated_words(event.at, lang), event.text)
+        for event in line.events
+        if event.kind in (EventKind.MILESTONE, EventKind.RULE_LIMIT)
+    )
+    phone = sheet.phone_param()
+    return HandoutFacts(
+        name=(name or "").strip() or None,
+        procedure=dated_words(procedure_time, lang),
+        phone=fill_params(f"{{{{ {phone} }}}}", dict(values), sheet.params) if phone else "",
+        key_times=key_times,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class SheetPage:
     """Everything ``sheet/*.html`` may use; built by ``sheet_page``."""
 
@@ -60,6 +114,7 @@ class SheetPage:
     links: SheetLinks = field(default_factory=SheetLinks)
     print_css: Markup = field(default_factory=Markup)
     id_prefix: str = ""
+    handout: HandoutFacts | None = None  # a patient's own printed handout: its facts on page 1
 
     @property
     def emergency_line(self) -> str:
@@ -183,17 +238,10 @@ def _with_print_css(page: SheetPage, paper: str) -> SheetPage:
         "page": css_string(gettext("Page") + " "),
         "of": css_string(" " + gettext("of") + " "),
     }
+    if page.handout is not None:  # the running head and foot need less than the default
+        page_rules += "@page { margin-top: 13mm; margin-bottom: 14mm; }\n"
     css = fonts.font_face_css() + page_rules + (STATIC / "print.css").read_text(encoding="utf-8")
-    return SheetPage(
-        sheet=page.sheet,
-        lang=page.lang,
-        large=page.large,
-        notice=page.notice,
-        qr_svg=page.qr_svg,
-        links=page.links,
-        print_css=Markup(css),
-        id_prefix=page.id_prefix,
-    )
+    return replace(page, print_css=Markup(css))
 
 
 def css_string(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,7 +22,7 @@ from caresheet.care.timeline import parse_procedure_time
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Sheet
 from caresheet.render import qr
-from caresheet.render.html import sheet_page
+from caresheet.render.html import handout_facts, sheet_page
 from caresheet.render.pdf import render_pdf
 from caresheet.store import handouts as handout_rows
 from caresheet.store import sheets
@@ -173,7 +173,9 @@ def handout_pdf(
         sheet = guide.pinned_sheet(store, session, handout)
         audit.handout_read(session, handout_id, login.user.actor, client_ip(request), "pdf")
     link = guide.link(str(request.base_url), token)
-    pdf = render_pdf(sheet_page(sheet, handout.params, qr_url=link, large=bool(large)))
+    page = sheet_page(sheet, handout.params, qr_url=link, large=bool(large))
+    facts = handout_facts(sheet, handout.params, handout.procedure_time, handout.display_name)
+    pdf = render_pdf(replace(page, handout=facts))
     headers = {**PRIVATE_HEADERS,
                "Content-Disposition": f'inline; filename="{sheet.code}-handout-{handout_id}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)
