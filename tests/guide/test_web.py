@@ -261,6 +261,13 @@ def test_the_handout_command_prints_a_working_link_and_writes_the_pdf(
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Stay lying down flat for 3 hours" in text
+    # Issue 13 point 7: page 1 is Sam's own, with the lying-flat time on Sam's clock.
+    first = " ".join(subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], capture_output=True,
+                                    text=True, check=True).stdout.split())
+    assert "Prepared for: Sam" in first
+    assert "Procedure date: Tuesday, November 24 at 9:00 a.m." in first
+    assert "Clinic phone: 555-0100" in first and "When should you call for help?" in first
+    assert "Tuesday, November 24 at 12:00 p.m.: You can stop lying flat." in first
     page = httpx.get(link, timeout=30)
     assert page.status_code == 200 and "Hello, Sam." in page.text
 
