@@ -28,6 +28,9 @@ from caresheet.model.condition import (
 )
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# Answer keys the system asks in every symptom check (``care/safety_net.py``): no sheet may
+# declare a finding by these names, so a sheet's own answers can never collide with them.
+RESERVED_FINDINGS = frozenset({"other_concern", "other_concern_note"})
 PARAM_REFERENCE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -324,6 +327,13 @@ def reference_problems(sheet: Sheet) -> list[SheetReferenceError]:
     problems: list[SheetReferenceError] = []
     findings = sheet.findings
     valid = ", ".join(sorted(findings)) or "(none defined)"
+    for name in sorted(RESERVED_FINDINGS & set(findings)):
+        problems.append(
+            SheetReferenceError(
+                ("findings", name),
+                f"finding id {name!r} is reserved: every symptom check asks it itself",
+            )
+        )
     seen: set[str] = set()
     for i, rule in enumerate(sheet.rules):
         if rule.id in seen:
