@@ -278,7 +278,7 @@ def _assumptions(
         Assumption(
             kind="unsure_counted_as_yes", finding=name, text=f"{name}: not sure, counted as yes"
         )
-        for name in sheet.findings  # the sheet's order: the same answers give the same result
+        for name in [*sheet.findings, safety_net.QUESTION]  # the same order every time
         if name in values and values[name] is None
     ]
     assumed += [
