@@ -169,3 +169,29 @@ def test_no_sheet_may_declare_the_safety_nets_ids() -> None:
         assert isinstance(error, SheetReferenceError) or "other_concern" in str(error)
     else:
         raise AssertionError("a sheet declared other_concern")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(SHEETS), st.data())
+def test_an_implied_finding_counts_as_the_yes_it_would_be(sheet: Sheet,
+                                                          data: st.DataObject) -> None:
+    """implied_by: leaving the implied question out after a yes to its implier gives what a
+    yes to both gives, and the check never asks it."""
+    pairs = [(n, f.implied_by) for n, f in sheet.findings.items() if f.implied_by]
+    if not pairs:
+        return
+    name, implier = data.draw(st.sampled_from(pairs))
+    others = {n: data.draw(st.sampled_from(CHOICES)) for n, f in sheet.findings.items()
+              if f.kind == "yes_no" and n not in (name, implier)}
+    elapsed = data.draw(ELAPSED)
+    left_out = triage(sheet, {**others, implier: "yes"}, elapsed)
+    both = triage(sheet, {**others, implier: "yes", name: "yes"}, elapsed)
+    assert left_out.tier is both.tier
+    assert [m.id for m in left_out.matched] == [m.id for m in both.matched]
+    assert name not in next_questions(sheet, {**others, implier: "yes"})
+
+
+def test_p586_declares_headache_implied_by_a_very_bad_headache() -> None:
+    for sheet in SHEETS:
+        if sheet.code == "P586":
+            assert sheet.findings["headache"].implied_by == "severe_headache"

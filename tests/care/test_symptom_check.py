@@ -80,3 +80,11 @@ def test_back_from_a_follow_up_returns_to_the_step_that_opened_it(p586: Sheet) -
 def test_back_on_the_first_step_stays_there(p586: Sheet) -> None:
     back = step_back(p586, {"passed_out": "no"}, ["passed_out"])
     assert (back.ask, back.answers, back.kept) == (["passed_out"], {}, {"passed_out": "no"})
+
+
+def test_a_finding_implied_by_a_yes_is_not_asked_again(p586: Sheet) -> None:
+    """P586: headache is implied_by severe_headache; "not sure" implies nothing."""
+    answered = {"passed_out": "no", **dict.fromkeys(URGENT_STAGE, "no")}
+    assert next_questions(p586, {**answered, "severe_headache": "yes"}) == ["sore_back"]
+    assert next_questions(p586, {**answered, "severe_headache": "unsure"}) == [
+        "headache", "sore_back"]

@@ -55,7 +55,11 @@ def test_what_was_assumed_is_reported(case: dict[str, Any]) -> None:
     unsure = {a.finding for a in result.assumed if a.kind == "unsure_counted_as_yes"}
     assert unsure == {name for name, value in case["answers"].items() if value == "unsure"}
     not_asked = {a.finding for a in result.assumed if a.kind == "not_asked_counted_as_no"}
-    assert not_asked == set(SHEET.findings) - set(case["answers"])
+    implied = {a.finding for a in result.assumed if a.kind == "implied_by_yes"}
+    assert not_asked == set(SHEET.findings) - set(case["answers"]) - implied
+    # headache is implied_by severe_headache: not asked after a yes to it, and counted as yes
+    assert implied == ({"headache"} if case["answers"].get("severe_headache") == "yes"
+                       and "headache" not in case["answers"] else set())
     time_unknown = any(a.kind == "time_unknown" for a in result.assumed)
     assert time_unknown is (case["elapsed"] is None)
     for match in result.matched:

@@ -29,11 +29,22 @@ def next_questions(sheet: Sheet, answers: Mapping[str, str]) -> list[str]:
         name for name, finding in sheet.findings.items()
         if name not in answers
         and (finding.ask_if is None or answers.get(finding.ask_if, "").lower() in YES_LIKE)
+        and not _implied(sheet, name, answers)
     ]
     if not pending:
         return [] if safety_net.QUESTION in answers else [safety_net.QUESTION]
     top = max((ask_tier(sheet, name) for name in pending), key=lambda t: t.rank)
     return [name for name in pending if ask_tier(sheet, name) is top]
+
+
+def _implied(sheet: Sheet, name: str, answers: Mapping[str, str]) -> bool:
+    """True when a yes to a more severe finding already answers this one (``implied_by``)."""
+    implier = sheet.findings[name].implied_by
+    while implier is not None:
+        if answers.get(implier, "").strip().lower() == "yes":
+            return True
+        implier = sheet.findings[implier].implied_by if implier in sheet.findings else None
+    return False
 
 
 def ask_tier(sheet: Sheet, name: str, seen: frozenset[str] = frozenset()) -> Tier:

@@ -73,7 +73,8 @@ class MatchedRule(BaseModel):
 class Assumption(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: str  # "unsure_counted_as_yes" | "not_asked_counted_as_no" | "time_unknown"
+    kind: str  # "unsure_counted_as_yes" | "not_asked_counted_as_no" | "implied_by_yes"
+    #            | "time_unknown"
     finding: str | None
     text: str
 
@@ -173,6 +174,8 @@ def decide(
     params: Mapping[str, str],
 ) -> Disposition:
     """The rule evaluation itself, on answers already checked by ``read_answers``."""
+    answered = values
+    values = implied(sheet, answered)
     facts = Facts(values, elapsed)
     matched = [_matched(sheet, rule, values, elapsed, result)
                for rule in sheet.rules
@@ -192,12 +195,37 @@ def decide(
         tier=tier,
         action=action,
         matched=tuple(matched),
-        assumed=_assumptions(sheet, values, elapsed),
+        assumed=_assumptions(sheet, answered, elapsed),
         normal=_normal_now(sheet, elapsed),
         emergency_line=wording_for(sheet.language).emergency_line,
         elapsed_hours=elapsed,
         unsure_note=_unsure_emergency_note(sheet, values, elapsed),
     )
+
+
+def implied(sheet: Sheet, values: dict[str, Truth | float]) -> dict[str, Truth | float]:
+    """The answers with every ``implied_by`` applied: a yes to the more severe finding makes
+    the finding it implies a yes (never lower: a yes is the highest answer), along chains."""
+    out = dict(values)
+    changed = True
+    while changed:
+        changed = False
+        for name, finding in sheet.findings.items():
+            if (finding.implied_by is not None and out.get(finding.implied_by) is True
+                    and out.get(name) is not True):
+                out[name] = True
+                changed = True
+    return out
+
+
+def implier_of(sheet: Sheet, name: str, values: Mapping[str, Truth | float]) -> str | None:
+    """The finding whose yes made ``name`` a yes, if any (the end of the chain)."""
+    found = None
+    current = sheet.findings[name].implied_by
+    while current is not None and values.get(current) is True:
+        found = current
+        current = sheet.findings[current].implied_by
+    return found
 
 
 def _matched(sheet: Sheet, rule: Rule, values: dict[str, Truth | float],
@@ -210,6 +238,9 @@ def _matched(sheet: Sheet, rule: Rule, values: dict[str, Truth | float],
             continue
         value = values[name]
         question = sheet.findings[name].ask
+        implier = implier_of(sheet, name, values)
+        if value is True and implier is not None:  # what the patient really said yes to
+            question = sheet.findings[implier].ask
         if value is None:
             reasons.append(Reason(finding=name, answer="unsure", text=gettext(
                 "You were not sure how to answer: %(question)s") % {"question": question}))
@@ -281,12 +312,19 @@ def _assumptions(
         for name in [*sheet.findings, safety_net.QUESTION]  # the same order every time
         if name in values and values[name] is None
     ]
+    full = implied(sheet, values)
+    assumed += [
+        Assumption(kind="implied_by_yes", finding=name,
+                   text=f"{name}: not asked, counted as yes after a yes to {implier}")
+        for name in sheet.findings
+        if name not in values and (implier := implier_of(sheet, name, full)) is not None
+    ]
     assumed += [
         Assumption(
             kind="not_asked_counted_as_no", finding=name, text=f"{name}: not asked, counted as no"
         )
         for name in sheet.findings
-        if name not in values
+        if name not in full
     ]
     if elapsed is None and any(time_limits(r.condition) for r in sheet.rules):
         assumed.append(

@@ -141,6 +141,11 @@ class Finding(Value):
     kind: Literal["yes_no", "number"] = "yes_no"
     unit: str | None = None
     ask_if: str | None = Field(default=None, description="only ask when this finding is yes")
+    implied_by: str | None = Field(
+        default=None,
+        description="a more severe finding whose yes means this one is yes too: it is then "
+                    "not asked, and counts as yes",
+    )
 
 
 class Expected(Value):
@@ -366,6 +371,8 @@ def reference_problems(sheet: Sheet) -> list[SheetReferenceError]:
             )
         elif finding.ask_if is not None:
             problems += _ask_if_problems(findings, name)
+        if finding.implied_by is not None:
+            problems += _implied_by_problems(findings, name, valid)
     for i, expected in enumerate(sheet.expected):
         if expected.finding is not None and expected.finding not in findings:
             problems.append(
@@ -419,6 +426,28 @@ def _ask_if_problems(findings: dict[str, Finding], name: str) -> list[SheetRefer
             ]
         seen.append(parent)
         parent = findings[parent].ask_if
+    return []
+
+
+def _implied_by_problems(findings: dict[str, Finding], name: str,
+                         valid: str) -> list[SheetReferenceError]:
+    """``implied_by`` names another yes/no finding, from a yes/no one, and never loops."""
+    where = ("findings", name, "implied_by")
+    implier = findings[name].implied_by
+    if implier not in findings:
+        return [SheetReferenceError(where, f"unknown finding {implier!r}; defined findings: "
+                                           f"{valid}")]
+    if findings[name].kind != "yes_no" or findings[implier].kind != "yes_no":
+        return [SheetReferenceError(where, "implied_by joins two yes/no findings; "
+                                           f"{name!r} or {implier!r} asks for a number")]
+    seen = [name]
+    while implier is not None:
+        if implier in seen:
+            chain = " -> ".join([*seen, implier])
+            return [SheetReferenceError(where, f"implied_by goes round in a circle ({chain}); "
+                                               "remove one 'implied_by:'")]
+        seen.append(implier)
+        implier = findings[implier].implied_by if implier in findings else None
     return []
 
 
