@@ -24,12 +24,13 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from caresheet.care.symptom_check import next_questions, stops_now
+from caresheet.care import safety_net
+from caresheet.care.symptom_check import next_questions, step_back, stops_now
 from caresheet.care.teachback import Question, Result, grade, quiz
 from caresheet.care.timeline import Timeline, elapsed_hours, timeline
 from caresheet.care.triage import Disposition, decide, read_answers
@@ -101,6 +102,7 @@ class CheckStep:
     ask: list[str]
     problems: dict[str, str]
     outcome: CheckinOutcome | None = None
+    kept: dict[str, str] = field(default_factory=dict)  # answers to show already chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,29 +276,41 @@ def start_check(store: Store, token: str, now: dt.datetime, ip: str | None) -> C
 
 
 def check_step(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
-               ip: str | None) -> CheckStep:
+               ip: str | None, *, kept: Mapping[str, str] | None = None,
+               back_from: list[str] | None = None) -> CheckStep:
     """One step of a symptom check asked a few questions at a time (the web form; SMS).
 
     Answers triage refuses are dropped and asked again with their problem; answers to
     findings this sheet does not have cannot be asked again and are dropped. When the
     answers so far call for 911, or nothing is left to ask, the check-in is saved.
+    ``kept`` are answers given on later steps before going back: they are only shown
+    already chosen, never triaged. ``back_from`` (the ids the patient's step showed) goes
+    one step back instead, keeping every answer.
     """
     opened = open_handout(store, token, now, "check", ip)
     sheet = opened.sheet
-    answers = dict(raw_answers)
+    known = set(sheet.findings) | safety_net.KEYS
+    answers = {k: v for k, v in raw_answers.items() if k in known}
+    later = {k: v for k, v in (kept or {}).items() if k in known and k not in answers}
+    if back_from is not None:
+        back = step_back(sheet, answers, [n for n in back_from if n in known])
+        return CheckStep(opened, back.answers, back.ask, {}, kept={**later, **back.kept})
     problems: dict[str, str] = {}
     try:
         read_answers(sheet, answers)
     except AnswerError as error:
-        problems = {k: v for k, v in error.problems.items() if k in sheet.findings}
-        answers = {k: v for k, v in answers.items()
-                   if k not in error.problems and k in sheet.findings}
+        problems = {k: v for k, v in error.problems.items() if k in known}
+        answers = {k: v for k, v in answers.items() if k not in error.problems}
     if problems:
         ask = next_questions(sheet, answers)
-        ask += [name for name in sheet.findings if name in problems and name not in ask]
-        return CheckStep(opened, answers, ask, problems)
+        ask += [name for name in [*sheet.findings, safety_net.QUESTION]
+                if name in problems and name not in ask]
+        if safety_net.NOTE in problems and safety_net.QUESTION not in ask:
+            ask.append(safety_net.QUESTION)  # the note is asked with its question
+            answers.pop(safety_net.QUESTION, None)
+        return CheckStep(opened, answers, ask, problems, kept=later)
     if not stops_now(sheet, answers, hours_for_triage(opened.handout, now)):
-        return CheckStep(opened, answers, next_questions(sheet, answers), {})
+        return CheckStep(opened, answers, next_questions(sheet, answers), {}, kept=later)
     return CheckStep(opened, answers, [], {}, check_in(store, token, answers, now, ip))
 
 
@@ -350,15 +364,19 @@ def submit_check_in(store: Store, token: str, raw_answers: Mapping[str, str],
 def _save(session: Session, handout: Handout, disposition: Disposition,
           answers: Mapping[str, str], hours: float, now: dt.datetime,
           ip: str | None) -> Checkin:
+    own, net = safety_net.split(answers)
     checkin = rows.add_checkin(
         session, handout_id=handout.id, created_at=now, elapsed_hours=hours,
-        answers={k: v.strip().lower() or "unsure" for k, v in answers.items()},
+        # The safety net's note is kept as written, for the care team's eyes only.
+        answers={**{k: v.strip().lower() or "unsure" for k, v in own.items()},
+                 **safety_net.kept_answers(net)},
         tier=disposition.tier.value, matched=[m.id for m in disposition.matched],
         disposition=disposition.model_dump(mode="json"),
     )
+    # The inbox's reasons are the same honest lines the patient read (never the note).
     _hook(session, "escalation", lambda: escalations.on_checkin(
         session, handout_id=handout.id, checkin_id=checkin.id, tier=disposition.tier,
-        reasons=[m.text for m in disposition.matched], sheet_code=handout.sheet_code,
+        reasons=[m.said for m in disposition.matched], sheet_code=handout.sheet_code,
         ip=ip, now=now))
     return checkin
 

@@ -49,8 +49,8 @@ def test_an_unknown_finding_lists_the_valid_ones() -> None:
     with pytest.raises(UnknownFindingError) as caught:
         read_answers(SHEET, {"pian": "yes"})
     assert str(caught.value) == (
-        "unknown finding 'pian'; valid findings: bleeding, chills, fever, opened, pain, pus, "
-        "red_streaks, temperature"
+        "unknown finding 'pian'; valid findings: bleeding, chills, fever, opened, "
+        "other_concern, pain, pus, red_streaks, temperature"
     )
 
 

@@ -20,7 +20,9 @@ STAGES = [  # the P586 check, stage by stage, ending urgent (a very bad headache
      "Do you have a very bad headache?": "Yes",
      "Is fluid or blood coming out where the needle went in?": "No",
      "Are your legs or the area below the needle spot numb or weak?": "Not sure"},
-    {"Do you have a headache?": "Yes", "Is your back sore where the needle went in?": "No"},
+    # "Do you have a headache?" is not asked: implied by the very bad headache (implied_by)
+    {"Is your back sore where the needle went in?": "No"},
+    {"Is anything else worrying you about your recovery?": "No"},  # the safety net, last
 ]
 
 
@@ -120,3 +122,63 @@ def test_ended_link_page_is_accessible(
     assert response.status == 404
     assert axe_violations(page) == []
     no_sideways_scroll(page)
+
+
+BACK_SORE = "Is your back sore where the needle went in?"
+
+
+def test_back_keeps_every_answer_without_javascript_at_320(
+    visit: tuple[LiveServer, str], make_page: Callable[..., Any]
+) -> None:
+    """Back is a plain form button: one step back, each answer still chosen, then on again."""
+    server, token = visit
+    page = make_page(width=320, height=640, java_script_enabled=False)
+    page.goto(f"{server.url}/h/{token}/check")
+    assert page.get_by_role("button", name="Back").count() == 0  # the first step: the guide link
+    answer(page, STAGES[0])
+    answer(page, STAGES[1])
+    back_sore = page.get_by_role("group", name="Is your back sore where the needle went in?")
+    back_sore.get_by_label("Yes", exact=True).check()  # answered, then Back before Next
+    no_sideways_scroll(page)
+    page.get_by_role("button", name="Back").click()
+
+    for question, choice in STAGES[1].items():  # the step before, as the patient left it
+        group = page.get_by_role("group", name=question)
+        assert group.get_by_label(choice, exact=True).is_checked(), question
+    assert page.get_by_role("group", name=BACK_SORE).count() == 0
+    no_sideways_scroll(page)
+    page.get_by_role("button", name="Back").click()
+    assert page.get_by_role("group", name="Did you pass out or faint?").get_by_label(
+        "No", exact=True).is_checked()
+
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Next").click()  # every answer is still there
+    back_sore = page.get_by_role("group", name="Is your back sore where the needle went in?")
+    assert back_sore.get_by_label("Yes", exact=True).is_checked()
+    assert page.get_by_role("group", name="Do you have a headache?").count() == 0  # implied
+    back_sore.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+    net = page.get_by_role("group", name="Is anything else worrying you about your recovery?")
+    net.get_by_label("Yes", exact=True).check()
+    page.get_by_label("If you want, tell us in a few words what worries you.").fill(
+        "My left foot feels cold")
+    no_sideways_scroll(page)
+    page.get_by_role("button", name="Next").click()
+    assert page.locator(".result").get_attribute("data-tier") == "urgent"
+    why = page.locator(".why").inner_text()
+    assert "You told us something else worries you about your recovery." in why
+    assert "You were not sure how to answer: Are your legs" in why
+    assert "My left foot" not in page.content()  # the note is for the care team only
+    no_sideways_scroll(page)
+
+
+def test_the_check_steps_pass_axe_with_back_and_the_safety_net(
+    visit: tuple[LiveServer, str], page: Any
+) -> None:
+    server, token = visit
+    page.goto(f"{server.url}/h/{token}/check")
+    for stage in STAGES[:3]:
+        answer(page, stage)
+    assert page.get_by_role("button", name="Back").is_visible()
+    assert page.get_by_label("If you want, tell us in a few words what worries you.").is_visible()
+    assert axe_violations(page) == []

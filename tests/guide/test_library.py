@@ -35,11 +35,14 @@ def test_every_sheet_works_in_the_guide(sheet: Sheet) -> None:
     right = {q.id: q.correct for q in questions}
     assert all(r.correct for r in grade(questions, right, sheet.language))
 
-    # Answering "no" to everything ends the check, and every finding asked is a real one.
+    # Answering "no" to everything ends the check, every finding asked is a real one, and
+    # the last step is the safety net alone.
     answers: dict[str, str] = {}
     while stage := next_questions(sheet, answers):
-        assert set(stage) <= set(sheet.findings)
+        assert set(stage) <= set(sheet.findings) or stage == ["other_concern"]
+        assert "other_concern" not in answers
         answers.update({name: "no" for name in stage})
+    assert list(answers)[-1] == "other_concern"
     top_level = {n for n, f in sheet.findings.items() if f.ask_if is None}
     assert top_level <= set(answers)
     assert triage(sheet, answers, 30.0).tier is Tier.SELF_CARE

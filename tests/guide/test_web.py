@@ -173,7 +173,7 @@ def test_html_check_ends_urgent_and_is_listed(server: LiveServer, issue_handout:
     token = issue_handout(server)["token"]
     answers = {"a.passed_out": "no", "a.fever": "no", "a.severe_headache": "yes",
                "a.site_drainage": "no", "a.numb_or_weak": "no", "a.headache": "no",
-               "a.sore_back": "no"}
+               "a.sore_back": "no", "a.other_concern": "no"}
     result = httpx.post(f"{server.url}/h/{token}/check", data=answers, timeout=30,
                         follow_redirects=True)
     assert result.status_code == 200

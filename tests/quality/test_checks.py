@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from caresheet.authoring.parse import Parsed, parse, read_file
-from caresheet.errors import BadInputError
+from caresheet.errors import BadInputError, SheetFormatError
 from caresheet.quality import Problem, lint, lint_files, lint_paths, readability_parts
 from caresheet.quality.checks import WARNING_WORDS
 from caresheet.quality.language import action_problem, grade, jargon, jargon_in, long_sentences
@@ -518,3 +518,36 @@ def test_the_sms_check_runs_on_every_language() -> None:
     fits = with_urgent_signs(*SMS_SIGNS, "You bump the cut, and in 9 hours it swells or bleeds.")
     spanish = swap("language: en\n", "language: es\n", fits)
     assert (line_with(spanish, "  - id: infection"), "error", "sms-too-long") in problems(spanish)
+
+
+# ------------------------------------------------------------------ implied_by
+
+FIXED_PAIN = swap("  - id: lasting_pain\n", SEVERE_PAIN_RULE,
+                  swap("  pain:\n", SEVERE_PAIN_FINDING, PAIN_ONLY_LATE))
+
+
+def test_an_implication_from_the_more_severe_finding_lints_clean() -> None:
+    implied = swap("  pain:\n", "  pain:\n    implied_by: severe_pain\n", FIXED_PAIN)
+    assert problems(implied) == []
+    assert parse(implied, "D900.en.md").sheet.findings["pain"].implied_by == "severe_pain"
+
+
+def test_an_implication_that_could_lower_a_tier_is_an_error() -> None:
+    """'Does the cut hurt?' implying 'very bad pain' (urgent) reads backwards: refused."""
+    backwards = swap("  severe_pain:\n", "  severe_pain:\n    implied_by: pain\n", FIXED_PAIN)
+    assert (line_with(backwards, "implied_by: pain"), "error", "implied-by-tier") in problems(
+        backwards)
+
+
+@pytest.mark.parametrize(("implied_by", "message"), [
+    ("nothing_here", "unknown finding 'nothing_here'"),
+    ("pain", "goes round in a circle"),
+])
+def test_an_implication_must_name_a_finding_and_never_loop(implied_by: str,
+                                                           message: str) -> None:
+    bad = swap("  pain:\n", "  pain:\n    implied_by: severe_pain\n", FIXED_PAIN)
+    bad = swap("  severe_pain:\n", f"  severe_pain:\n    implied_by: {implied_by}\n", bad)
+    if implied_by != "pain":
+        bad = swap("    implied_by: severe_pain\n", "", bad)
+    with pytest.raises(SheetFormatError, match=message):
+        parse(bad, "D900.en.md")

@@ -15,7 +15,7 @@ from .staff import add_staff, client_for, csrf_for
 NAME = "Zelda Quixote"
 ANSWERS = {"a.passed_out": "no", "a.fever": "no", "a.severe_headache": "yes",
            "a.site_drainage": "no", "a.numb_or_weak": "no", "a.headache": "yes",
-           "a.sore_back": "no"}
+           "a.sore_back": "no", "a.other_concern": "no"}
 
 
 def test_patient_flow_leaves_no_name_or_token_in_the_log(

@@ -160,7 +160,7 @@ def test_no_payload_runs_anywhere(live_server: Callable[..., LiveServer], sqlite
         for token in tokens:
             answers = {"a.passed_out": "no", "a.fever": "no", "a.severe_headache": "yes",
                        "a.site_drainage": "no", "a.numb_or_weak": "no", "a.headache": "no",
-                       "a.sore_back": "no"}
+                       "a.sore_back": "no", "a.other_concern": "no"}
             assert patient.post(f"/h/{token}/check", data=answers).status_code == 200
     for token in tokens[:5]:
         watch.visit(f"{base}/h/{token}")

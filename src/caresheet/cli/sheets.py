@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from caresheet import sheets
 from caresheet.authoring import parse
+from caresheet.care import safety_net
 from caresheet.care.triage import Disposition, elapsed_hours, triage
 from caresheet.cli.app import app
 from caresheet.config import database_url
@@ -139,14 +140,23 @@ def triage_command(
     ] = None,
     lang: LangOption = "en",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    note: Annotated[
+        str | None,
+        typer.Option(help="With --answer other_concern=yes: what else worries the patient "
+                     f"(at most {safety_net.MAX_NOTE} characters; never printed)."),
+    ] = None,
 ) -> None:
     """Run the sheet's symptom check on the answers and print what to do.
 
-    Unsure counts as yes, and an unknown time counts every time limit as reached.
+    Unsure counts as yes, and an unknown time counts every time limit as reached. Every
+    check ends with the safety net: --answer other_concern=yes (anything else worrying?)
+    gives at least contact.
 
-    Example: caresheet triage P586 --answer headache=yes --elapsed 2d --json
+    Example: caresheet triage P586 --answer headache=yes --answer other_concern=no --elapsed 2d
     """
     answers = parse_answers(answer or [])
+    if note is not None:
+        answers[safety_net.NOTE] = note
     hours = elapsed_hours(elapsed)
     store = open_store()
     try:
@@ -195,7 +205,9 @@ def disposition_text(disposition: Disposition) -> str:
     """A short block a person reads top down: the action first, then why."""
     lines = [disposition.action, f"({disposition.tier.value})"]
     if disposition.matched:
-        lines += ["", "Because:"] + [f"  - {m.text}" for m in disposition.matched]
+        lines += ["", "Because:"] + [f"  - {m.said}" for m in disposition.matched]
+    if disposition.unsure_note:
+        lines += ["", disposition.unsure_note]
     if disposition.normal:
         lines += ["", "Normal now:"] + [f"  - {text}" for text in disposition.normal]
     assumed = [a.text for a in disposition.assumed if a.kind != "not_asked_counted_as_no"]

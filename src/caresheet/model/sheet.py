@@ -28,6 +28,9 @@ from caresheet.model.condition import (
 )
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+# Answer keys the system asks in every symptom check (``care/safety_net.py``): no sheet may
+# declare a finding by these names, so a sheet's own answers can never collide with them.
+RESERVED_FINDINGS = frozenset({"other_concern", "other_concern_note"})
 PARAM_REFERENCE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
@@ -138,6 +141,11 @@ class Finding(Value):
     kind: Literal["yes_no", "number"] = "yes_no"
     unit: str | None = None
     ask_if: str | None = Field(default=None, description="only ask when this finding is yes")
+    implied_by: str | None = Field(
+        default=None,
+        description="a more severe finding whose yes means this one is yes too: it is then "
+                    "not asked, and counts as yes",
+    )
 
 
 class Expected(Value):
@@ -324,6 +332,13 @@ def reference_problems(sheet: Sheet) -> list[SheetReferenceError]:
     problems: list[SheetReferenceError] = []
     findings = sheet.findings
     valid = ", ".join(sorted(findings)) or "(none defined)"
+    for name in sorted(RESERVED_FINDINGS & set(findings)):
+        problems.append(
+            SheetReferenceError(
+                ("findings", name),
+                f"finding id {name!r} is reserved: every symptom check asks it itself",
+            )
+        )
     seen: set[str] = set()
     for i, rule in enumerate(sheet.rules):
         if rule.id in seen:
@@ -356,6 +371,8 @@ def reference_problems(sheet: Sheet) -> list[SheetReferenceError]:
             )
         elif finding.ask_if is not None:
             problems += _ask_if_problems(findings, name)
+        if finding.implied_by is not None:
+            problems += _implied_by_problems(findings, name, valid)
     for i, expected in enumerate(sheet.expected):
         if expected.finding is not None and expected.finding not in findings:
             problems.append(
@@ -409,6 +426,28 @@ def _ask_if_problems(findings: dict[str, Finding], name: str) -> list[SheetRefer
             ]
         seen.append(parent)
         parent = findings[parent].ask_if
+    return []
+
+
+def _implied_by_problems(findings: dict[str, Finding], name: str,
+                         valid: str) -> list[SheetReferenceError]:
+    """``implied_by`` names another yes/no finding, from a yes/no one, and never loops."""
+    where = ("findings", name, "implied_by")
+    implier = findings[name].implied_by
+    if implier not in findings:
+        return [SheetReferenceError(where, f"unknown finding {implier!r}; defined findings: "
+                                           f"{valid}")]
+    if findings[name].kind != "yes_no" or findings[implier].kind != "yes_no":
+        return [SheetReferenceError(where, "implied_by joins two yes/no findings; "
+                                           f"{name!r} or {implier!r} asks for a number")]
+    seen = [name]
+    while implier is not None:
+        if implier in seen:
+            chain = " -> ".join([*seen, implier])
+            return [SheetReferenceError(where, f"implied_by goes round in a circle ({chain}); "
+                                               "remove one 'implied_by:'")]
+        seen.append(implier)
+        implier = findings[implier].implied_by if implier in findings else None
     return []
 
 

@@ -67,6 +67,7 @@ def lint(parsed: Parsed, library: list[Parsed] | None = None) -> list[Problem]:
     _findings_and_rules(report)
     _severity_at_any_hour(report)
     _chills_like_fever(report)
+    _implied_by_keeps_tiers(report)
     _sms_keeps_urgent_signs(report)
     _status(report)
     if parsed.sheet.language.split("-")[0] == "en":
@@ -220,6 +221,31 @@ def _chills_like_fever(report: _Report) -> None:
             f"fever reaches {fever_tier.value!r}; give chills their own rule at "
             f"{fever_tier.value!r}",
         )
+
+
+def _implied_by_keeps_tiers(report: _Report) -> None:
+    """``implied_by`` may only point from a finding to a more severe one.
+
+    The implied finding is not asked once its implier is yes. If its own rules could reach a
+    higher tier than the implier's, it would be the more severe of the two, asked later or
+    never, and the implication would read backwards ("a headache implies a very bad one").
+    Both the tier a yes gives alone (at any hour) and the highest tier of any rule naming the
+    finding must stay at or below the implier's.
+    """
+    sheet = report.parsed.sheet
+    for name, finding in sheet.findings.items():
+        implier = finding.implied_by
+        if implier is None or implier not in sheet.findings:
+            continue
+        mine = (_tier_alone(sheet, name), sheet.finding_tier(name))
+        theirs = (_tier_alone(sheet, implier), sheet.finding_tier(implier))
+        if mine[0].rank > theirs[0].rank or mine[1].rank > theirs[1].rank:
+            report.add(
+                ("findings", name, "implied_by"), "error", "implied-by-tier",
+                f"{name!r} reaches {max(mine, key=lambda t: t.rank).value!r} but the finding "
+                f"that implies it, {implier!r}, only {max(theirs, key=lambda t: t.rank).value!r}"
+                f"; implied_by must point to the more severe finding",
+            )
 
 
 def _tier_alone(sheet: Sheet, name: str) -> Tier:

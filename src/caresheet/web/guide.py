@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -24,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from caresheet import guide
-from caresheet.care import reminders
+from caresheet.care import reminders, safety_net
 from caresheet.care.timeline import when_words
 from caresheet.care.triage import Disposition
 from caresheet.i18n import _, gettext_for
@@ -40,6 +41,7 @@ router = APIRouter()
 StoreDep = Annotated[Store, Depends(get_store)]
 CheckinId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # within every database's integer
 ANSWER_PREFIX = "a."
+KEPT_PREFIX = "k."  # answers of later steps, kept after going back: shown, never triaged
 RECENT_CHECKINS = 5
 
 
@@ -143,9 +145,16 @@ async def form_answers(request: Request) -> dict[str, str]:
 
 @router.post("/h/{token}/check", response_class=HTMLResponse, include_in_schema=False)
 async def check_step(request: Request, token: str, store: StoreDep) -> Response:
-    raw = await form_answers(request)
-    step = await run_in_threadpool(guide.check_step, store, token, raw, now(),
-                                   client_ip(request))
+    """Next (or, with the form's Back button, one step back, keeping every answer)."""
+    form = await request.form()
+    raw = {k.removeprefix(ANSWER_PREFIX): str(v) for k, v in form.items()
+           if k.startswith(ANSWER_PREFIX)}
+    kept = {k.removeprefix(KEPT_PREFIX): str(v) for k, v in form.items()
+            if k.startswith(KEPT_PREFIX)}
+    back_from = [str(v) for v in form.getlist("shown")] if "back" in form else None
+    step = await run_in_threadpool(
+        partial(guide.check_step, kept=kept, back_from=back_from),
+        store, token, raw, now(), client_ip(request))
     return check_page(request, step, token)
 
 
@@ -157,17 +166,25 @@ def check_page(request: Request, step: guide.CheckStep, token: str) -> Response:
     if outcome is not None:  # not saved: nothing to show again, so the result is shown here
         return result_page(request, step.opened, token, outcome.disposition, None)
     sheet = step.opened.sheet
+    shown = set(step.ask) | ({safety_net.NOTE} if safety_net.QUESTION in step.ask else set())
     return render(
         request, "guide/check.html", status=400 if step.problems else 200,
         **base_context(step.opened, token),
-        questions=[(name, sheet.findings[name]) for name in step.ask], prior=step.answers,
+        questions=[(name, safety_net.question(sheet, name)) for name in step.ask],
+        prior={k: v for k, v in step.answers.items() if k not in shown},
+        kept=step.kept, later={k: v for k, v in step.kept.items() if k not in shown},
         problems={name: ask_again(sheet, name) for name in step.problems},
+        net=safety_net.QUESTION, note=safety_net.NOTE, max_note=safety_net.MAX_NOTE,
+        note_label=safety_net.words_for(sheet.language).note_label,
         first=not step.answers and not step.problems)
 
 
 def ask_again(sheet: Sheet, name: str) -> str:
     """The patient's words for an answer triage refused, in the sheet's language."""
-    finding = sheet.findings[name]
+    if name == safety_net.NOTE:
+        return _("Please keep your note to %(n)s characters or fewer, in plain text.",
+                 sheet.language) % {"n": safety_net.MAX_NOTE}
+    finding = safety_net.question(sheet, name)
     if finding.kind == "number":
         message = _("Please write a number for: %(question)s", sheet.language)
     else:

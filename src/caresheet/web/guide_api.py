@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from caresheet import guide
+from caresheet.care.safety_net import MAX_NOTE, NOTE
 from caresheet.care.teachback import Question
 from caresheet.care.timeline import Event, parse_procedure_time
 from caresheet.care.triage import Disposition
@@ -92,7 +93,10 @@ class CheckinOut(BaseModel):
     tier: Tier
     action: str
     matched: list[str]
-    why: list[str]
+    why: list[str] = Field(description="one line per reason; an unsure answer is never "
+                                       "stated as fact")
+    unsure_note: str | None = Field(default=None, description="set when 911 rests on one "
+                                    "unsure answer alone")
     normal: list[str]
     emergency_line: str
 
@@ -125,7 +129,18 @@ class CheckinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[FindingName, AnswerText] = Field(
-        max_length=100, examples=[{"headache": "yes", "passed_out": "no"}])
+        max_length=100, examples=[{"headache": "yes", "passed_out": "no",
+                                   "other_concern": "yes"}],
+        description="the sheet's findings, and the safety net every check ends with: "
+                    "other_concern (is anything else worrying you?)")
+    other_concern_note: str | None = Field(
+        default=None, max_length=MAX_NOTE,
+        description="what else worries the patient, in their words; for the care team only")
+
+    def all_answers(self) -> dict[str, str]:
+        """The answers with the safety net's note, as the guide service reads them."""
+        note = {NOTE: self.other_concern_note} if self.other_concern_note is not None else {}
+        return {**self.answers, **note}
 
 
 class ChoiceOut(BaseModel):
@@ -174,7 +189,8 @@ def _checkin(saved: Checkin) -> CheckinOut:
     return CheckinOut(
         id=saved.id, saved=True, created_at=saved.created_at, elapsed_hours=saved.elapsed_hours,
         tier=Tier(saved.tier), action=d.get("action", ""), matched=saved.matched,
-        why=[m.get("text", "") for m in d.get("matched", [])], normal=list(d.get("normal", [])),
+        why=[m.get("why") or m.get("text", "") for m in d.get("matched", [])],
+        unsure_note=d.get("unsure_note"), normal=list(d.get("normal", [])),
         emergency_line=d.get("emergency_line", ""),
     )
 
@@ -239,7 +255,7 @@ async def post_checkin(request: Request, token: str, body: Annotated[CheckinIn, 
     without holding a thread.
     """
     moment = now()
-    saving = guide.submit_check_in(store, token, body.answers, moment, client_ip(request))
+    saving = guide.submit_check_in(store, token, body.all_answers(), moment, client_ip(request))
     outcome = await asyncio.wait_for(asyncio.wrap_future(saving), guide.SAVE_TIMEOUT_SECONDS)
     if outcome.checkin is not None:
         return _checkin(outcome.checkin)
@@ -252,7 +268,8 @@ def _unsaved(disposition: Disposition, moment: dt.datetime) -> CheckinOut:
         id=None, saved=False, notice=guide.NOT_SAVED, created_at=moment,
         elapsed_hours=disposition.elapsed_hours or 0.0, tier=disposition.tier,
         action=disposition.action, matched=[m.id for m in disposition.matched],
-        why=[m.text for m in disposition.matched], normal=list(disposition.normal),
+        why=[m.said for m in disposition.matched], unsure_note=disposition.unsure_note,
+        normal=list(disposition.normal),
         emergency_line=disposition.emergency_line,
     )
 
