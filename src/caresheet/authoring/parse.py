@@ -49,6 +49,7 @@ FRONT_KEYS = (
     "reviewer",
     "reviewed_on",
     "review_note",
+    "converted_from",
     "sources",
     "aliases",
     "keywords",
@@ -60,7 +61,7 @@ FRONT_KEYS = (
     "rules",
 )
 # A translation carries words only: the codes and sources come from the sheet it translates.
-TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes", "sources"}
+TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes", "sources", "converted_from"}
 
 
 @dataclass
@@ -543,7 +544,10 @@ def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
     data["findings"] = {k: _tidy(f) for k, f in data["findings"].items()}
     data["expected"] = [_tidy(e) for e in data["expected"]]
     data["milestones"] = [_tidy(m) for m in data["milestones"]]
-    data["rules"] = [{**r, "tier": str(r["tier"])} for r in data["rules"]]
+    data["rules"] = [
+        {**{k: v for k, v in r.items() if k != "source" or v is not None}, "tier": str(r["tier"])}
+        for r in data["rules"]
+    ]
     data["status"] = str(data["status"])
     data["clinical_codes"] = [_tidy(c) for c in data["clinical_codes"]]
     data["sources"] = [dict(s) for s in data["sources"]]
@@ -561,6 +565,8 @@ def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
         data.pop("sources", None)
     else:
         data.pop("translation_of")
+    if data.get("converted_from") is None:
+        data.pop("converted_from", None)
     for key in ("aliases", "keywords"):
         data[key] = list(data[key])
     return {key: data[key] for key in FRONT_KEYS if key in data}

@@ -189,6 +189,10 @@ class Rule(Value):
     tier: Tier
     when: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    source: str | None = Field(
+        default=None,
+        description="where a converted rule came from (file:line), for reviewers only",
+    )
 
     @field_validator("tier")
     @classmethod
@@ -255,6 +259,10 @@ class Sheet(Value):
     )
     translation_of: str | None = Field(
         default=None, description="for a translation: the language of the sheet it translates"
+    )
+    converted_from: str | None = Field(
+        default=None,
+        description="the handout `caresheet convert` read; its draft's clinical checks warn",
     )
     aliases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
