@@ -57,22 +57,42 @@ def lint_files(paths: Sequence[Path | str]) -> LintResult:
     A translation linted without its base finds the base file beside it (read, not linted).
     """
     folders = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths]
-    return _linted(read_paths(paths, _beside(folders)))
+    return _linted(read_paths(paths, _beside(folders), every_error=True))
 
 
 def lint_texts(texts: Sequence[SheetText], find_base: BaseLookup | None = None) -> LintResult:
     """Lint sheets held in memory (an upload); ``find_base`` gives a translation's base."""
-    return _linted(read_texts(texts, find_base))
+    return _linted(read_texts(texts, find_base, every_error=True))
 
 
 def _linted(batch: Batch) -> LintResult:
+    """Every problem of every file, in file order then line order: an author fixes them all
+    from one run. A file with format errors is still checked without the parts at fault."""
     problems = [Problem(e.path, e.line, "error", "format", e.message) for e in batch.errors]
     library = [item.parsed for item in batch.loaded]
     for parsed in library:
         problems += lint(parsed, library)
+    for checked in batch.partial:
+        assert checked.parsed is not None
+        problems += [p for p in lint(checked.parsed, library)
+                     if not _caused_by_dropping(p, checked.dropped)]
     order = {name: index for index, name in enumerate(batch.names)}
     problems.sort(key=lambda p: (order.get(p.path, len(order)), p.line))
     return LintResult(problems, len(batch.names))
+
+
+def _caused_by_dropping(problem: Problem, dropped: dict[str, set[str]]) -> bool:
+    """A problem that only exists because a malformed part was left out (reported already)."""
+    if problem.code == "no-emergency-rule":
+        return "emergency" in dropped.get("rule_tiers", set())
+    if problem.code == "unused-finding":
+        return any(f"'{name}'" in problem.message for name in dropped.get("rule_findings", set()))
+    if problem.code in ("unknown-param", "unused-param"):
+        return any(f" {name} " in problem.message or f"'{name}'" in problem.message
+                   for name in dropped.get("params", set()))
+    if problem.code == "duplicate-code":
+        return "code" in dropped
+    return False
 
 
 def _beside(folders: list[Path]) -> BaseLookup:
