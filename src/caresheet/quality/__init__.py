@@ -8,6 +8,7 @@ become one error each, never a crash) and check its sheets together.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from difflib import get_close_matches
 from pathlib import Path
 
 from caresheet.authoring.batch import BaseLookup, Batch, SheetText, read_paths, read_texts
@@ -86,7 +87,10 @@ def _caused_by_dropping(problem: Problem, dropped: dict[str, set[str]]) -> bool:
     if problem.code == "no-emergency-rule":
         return "emergency" in dropped.get("rule_tiers", set())
     if problem.code == "unused-finding":
-        return any(f"'{name}'" in problem.message for name in dropped.get("rule_findings", set()))
+        # The rule left out named it, or misspelt it ("bleding" for "bleeding").
+        unused = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
+        named = dropped.get("rule_findings", set())
+        return bool(get_close_matches(unused, named, n=1, cutoff=0.75))
     if problem.code in ("unknown-param", "unused-param"):
         return any(f" {name} " in problem.message or f"'{name}'" in problem.message
                    for name in dropped.get("params", set()))
