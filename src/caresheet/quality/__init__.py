@@ -70,13 +70,13 @@ def _linted(batch: Batch) -> LintResult:
     """Every problem of every file, in file order then line order: an author fixes them all
     from one run. A file with format errors is still checked without the parts at fault."""
     problems = [Problem(e.path, e.line, "error", "format", e.message) for e in batch.errors]
-    library = [item.parsed for item in batch.loaded]
-    for parsed in library:
+    loaded = [item.parsed for item in batch.loaded]
+    partial = [(checked.parsed, checked.dropped) for checked in batch.partial if checked.parsed]
+    library = [*loaded, *(parsed for parsed, _ in partial)]
+    for parsed in loaded:
         problems += lint(parsed, library)
-    for checked in batch.partial:
-        assert checked.parsed is not None
-        problems += [p for p in lint(checked.parsed, library)
-                     if not _caused_by_dropping(p, checked.dropped)]
+    for parsed, dropped in partial:
+        problems += [p for p in lint(parsed, library) if not _caused_by_dropping(p, dropped)]
     order = {name: index for index, name in enumerate(batch.names)}
     problems.sort(key=lambda p: (order.get(p.path, len(order)), p.line))
     return LintResult(problems, len(batch.names))
