@@ -527,3 +527,23 @@ def test_the_sms_check_runs_on_every_language() -> None:
     fits = with_urgent_signs(*SMS_SIGNS, "You bump the cut, and in 9 hours it swells or bleeds.")
     spanish = swap("language: en\n", "language: es\n", fits)
     assert (line_with(spanish, "  - id: infection"), "error", "sms-too-long") in problems(spanish)
+
+
+def test_a_converted_draft_warns_where_a_finished_sheet_fails() -> None:
+    """`caresheet convert` cannot invent a 911 sign: while its draft is a draft, the missing
+    emergency rule is the author's warning; once the sheet leaves draft it is an error again."""
+    text = swap("status: reviewed", "status: draft\nconverted_from: cut-care.txt")
+    text = text.replace("    tier: emergency\n", "    tier: urgent\n")
+    text = text.replace("    text: Blood soaks through the bandage, and it does not stop",
+                        "    source: cut-care.txt:12\n"
+                        "    text: Blood soaks through the bandage, and it does not stop")
+    draft = lint(parse(text, "D900.en.md"))
+    missing = [p for p in draft if p.code == "no-emergency-rule"]
+    assert [p.level for p in missing] == ["warning"]
+    assert "(converted draft: fix before review)" in missing[0].message
+    assert any(p.code == "converted" and "1 rule against" in p.message for p in draft)
+    assert not [p for p in draft if p.is_error]
+    reviewed = lint(parse(text.replace("status: draft", "status: reviewed"), "D900.en.md"))
+    assert [p.level for p in reviewed if p.code == "no-emergency-rule"] == ["error"]
+    plain = lint(parse(text.replace("converted_from: cut-care.txt\n", ""), "D900.en.md"))
+    assert [p.level for p in plain if p.code == "no-emergency-rule"] == ["error"]

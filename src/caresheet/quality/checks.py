@@ -105,8 +105,9 @@ def _converted(report: _Report) -> None:
     if sourced:
         report.add(
             ("converted_from",), "warning", "converted",
-            f"converted from {sheet.converted_from}: check each of the {len(sourced)} rules "
-            "against the handout line in its 'source:', then remove 'converted_from:'",
+            f"converted from {sheet.converted_from}: check each of the {len(sourced)} "
+            f"rule{'' if len(sourced) == 1 else 's'} against the handout line in its 'source:', "
+            "then remove 'converted_from:'",
         )
 
 

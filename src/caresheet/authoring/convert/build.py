@@ -210,10 +210,12 @@ class _Builder:
     # ------------------------------------------------------------ warning signs
 
     def sign(self, item: Item) -> None:
-        text = " ".join(item.text.split())
+        text = _clean(item.text)
         if item.level == 0 and text.endswith(":"):
-            # "Signs of infection, such as:" leads into the signs under it.
+            # "Signs of infection, such as:" leads into the signs under it, each its own rule.
             self.parent_sign = text.rstrip(":")
+            self.todo(item.line, text, "a sign that leads into the signs under it (each is "
+                      "its own rule); put its words into them if they need it")
             return
         if item.level == 0:
             self.parent_sign = None
@@ -269,7 +271,7 @@ class _Builder:
             if kind not in kinds:
                 self.sections.append(_Section(kind, _DEFAULT_HEADINGS[kind], 0, 0))
                 self.todo(0, _DEFAULT_HEADINGS[kind], f"the handout has no {kind.value} section; "
-                          "this empty one was added: write it or remove the heading's need")
+                          "this empty one was added for the author to write")
                 self.warn(1, f"no {kind.value} section was found; an empty one was added")
         if SectionKind.CALL_FOR_HELP not in kinds:
             self.sections.append(_Section(SectionKind.CALL_FOR_HELP,

@@ -162,6 +162,7 @@ _STOP_WORDS = (
 )
 _STOP = frozenset(_STOP_WORDS.split())
 _ID_WORDS = 4
+_CONDITION_WORDS = frozenset({"and", "or", "not", "after", "within"})  # the rule grammar's own
 
 
 def _content(text: str) -> list[str]:
@@ -174,7 +175,7 @@ def finding_id(text: str, taken: set[str]) -> str:
     plain = re.sub(r"\([^)]*\)", " ", text)
     words = _content(plain) or _content(text) or ["sign"]
     base = "_".join(words[:_ID_WORDS])
-    if not base[0].isalpha():
+    if not base[0].isalpha() or base in _CONDITION_WORDS:
         base = "sign_" + base
     name, n = base, 2
     while name in taken:
