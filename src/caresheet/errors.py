@@ -11,6 +11,7 @@
     │   │   └── BadAnswerError
     │   ├── BadElapsedError
     │   ├── BadParamError
+    │   ├── HandoutFileError                   a handout ``caresheet convert`` cannot read
     │   └── TooManyAttemptsError     429          too many failed logins; try again later
     ├── NotFoundError                404      2   no such sheet, version or handout
     │   └── GoneError                410          it existed and has ended
@@ -136,6 +137,15 @@ class BadElapsedError(BadInputError, ValueError):
 
 class BadParamError(BadInputError):
     """A personalization value is unknown, of the wrong type, or out of range."""
+
+
+class HandoutFileError(BadInputError):
+    """A clinic's existing handout cannot be converted: empty, unreadable, too big, no text."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
 
 
 class TooManyAttemptsError(BadInputError):

@@ -86,3 +86,37 @@ def test_help_has_an_example() -> None:
         check=False,
     )
     assert done.returncode == 0 and "caresheet lint src/caresheet/library" in done.stdout
+
+
+def test_four_errors_of_four_kinds_show_in_one_run(tmp_path: Path) -> None:
+    """An unquoted colon in the title (YAML), a misspelt finding (a reference), a tab in the
+    body (Markdown) and a missing section (a lint check): all four, in line order, at once,
+    with the warnings (inflected jargon) between them."""
+    text = EXAMPLE.replace('title: "Stitches: How to Care for Your Cut at Home"',
+                           "title: Stitches: How to Care for Your Cut at Home")
+    text = text.replace("    when: red_streaks or pus", "    when: red_streak or pus")
+    text = text.replace("  - Use mild soap and water.", "\t- Use mild soap and water.")
+    text = text.replace("## Follow-up care {#follow_up}", "## Follow-up care")
+    text = text.replace("Your doctor closed your cut with stitches.",
+                        "Your doctor closed your cut with sutures.")
+    (tmp_path / "D903.en.md").write_text(text, encoding="utf-8")
+    done = lint(str(tmp_path / "D903.en.md"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 4, done.stdout
+    def at(marker: str) -> int:
+        return text.splitlines().index(marker) + 1
+    path = tmp_path / "D903.en.md"
+    assert errors[0] == (
+        f"{path}:{at('title: Stitches: How to Care for Your Cut at Home')}: error: the text "
+        "after 'title:' has a colon of its own, which YAML reads as a new field; put the text "
+        'in quotes: title: "Stitches: How to Care for Your Cut at Home"')
+    assert errors[1].startswith(f"{path}:{at('    when: red_streak or pus or chills or (fever and temperature >= 100.4)')}: error: rules.1.when: unknown finding 'red_streak'")  # noqa: E501
+    assert errors[2].startswith(f"{path}:") and "no {#follow_up} section" in errors[2]
+    assert errors[3] == f"{path}:{at(chr(9) + '- Use mild soap and water.')}: error: indent with " \
+        "spaces, not tabs: 2 spaces for a sub-step"
+    assert any("'sutures' is medical jargon" in line for line in lines)
+    numbers = [int(line.split(":")[1]) for line in lines[:-1]]
+    assert numbers == sorted(numbers)  # line order
+    assert lines[-1].startswith("4 errors, ")

@@ -266,7 +266,12 @@ def test_jargon_matches_whole_words_in_any_case() -> None:
     assert jargon_in("Keep the puncture site dry.") == [
         ("puncture site", "the spot where the needle went in")
     ]
-    assert jargon_in("physicians and overambulate") == []
+    assert jargon_in("overambulate and unmonitored") == []
+    # Plurals and other regular forms are the same word to a patient.
+    assert jargon_in("Your physicians gave analgesics; we monitored the sutures.") == [
+        ("physicians", "doctor"), ("analgesics", "pain medicine"), ("monitored", "watch"),
+        ("sutures", "stitches"),
+    ]
     assert len(jargon()) >= 60
     assert all(word == word.lower() and plain for word, plain in jargon().items())
 
@@ -305,20 +310,24 @@ def test_a_translation_is_linted_with_its_base_and_may_share_aliases(tmp_path: P
     assert result.problems == [] and result.files == 2
 
 
-def test_a_malformed_file_is_one_error_and_the_rest_are_still_linted(tmp_path: Path) -> None:
+def test_a_malformed_file_is_linted_whole_and_the_rest_are_still_linted(tmp_path: Path) -> None:
     bad = swap("when: bleeding\n", "when: bleding\n")
     write(tmp_path, "B1.en.md", bad)
     write(tmp_path, "D900.en.md", swap("status: reviewed", "status: draft"))
     write(tmp_path, "D900.es.md.orphan", "")
     write(tmp_path, "Z1.es.md", swap("code: D900", "code: Z1", TRANSLATION))
     result = lint_files([tmp_path])
+    # B1 is D900 with a typo: read without the broken rule, it still shows it repeats D900's
+    # code, so the author sees both problems from one run.
     assert [(Path(p.path).name, p.line, p.level, p.code) for p in result.problems] == [
+        ("B1.en.md", line_with(bad, "code: D900"), "error", "duplicate-code"),
         ("B1.en.md", line_with(bad, "when: bleding"), "error", "format"),
+        ("D900.en.md", line_with(EXAMPLE, "code: D900"), "error", "duplicate-code"),
         ("D900.en.md", line_with(EXAMPLE, "reviewer:"), "warning", "draft-reviewed"),
         ("Z1.es.md", line_with(TRANSLATION, "translation_of:"), "error", "format"),
     ]
-    assert result.summary() == "2 errors, 1 warning in 3 files"
-    assert "unknown finding 'bleding'" in str(result.problems[0])
+    assert result.summary() == "4 errors, 1 warning in 3 files"
+    assert "unknown finding 'bleding'" in str(result.problems[1])
 
 
 def test_paths_that_do_not_exist_or_hold_no_sheets_are_bad_input(tmp_path: Path) -> None:
@@ -551,3 +560,23 @@ def test_an_implication_must_name_a_finding_and_never_loop(implied_by: str,
         bad = swap("    implied_by: severe_pain\n", "", bad)
     with pytest.raises(SheetFormatError, match=message):
         parse(bad, "D900.en.md")
+
+
+def test_a_converted_draft_warns_where_a_finished_sheet_fails() -> None:
+    """`caresheet convert` cannot invent a 911 sign: while its draft is a draft, the missing
+    emergency rule is the author's warning; once the sheet leaves draft it is an error again."""
+    text = swap("status: reviewed", "status: draft\nconverted_from: cut-care.txt")
+    text = text.replace("    tier: emergency\n", "    tier: urgent\n")
+    text = text.replace("    text: Blood soaks through the bandage, and it does not stop",
+                        "    source: cut-care.txt:12\n"
+                        "    text: Blood soaks through the bandage, and it does not stop")
+    draft = lint(parse(text, "D900.en.md"))
+    missing = [p for p in draft if p.code == "no-emergency-rule"]
+    assert [p.level for p in missing] == ["warning"]
+    assert "(converted draft: fix before review)" in missing[0].message
+    assert any(p.code == "converted" and "1 rule against" in p.message for p in draft)
+    assert not [p for p in draft if p.is_error]
+    reviewed = lint(parse(text.replace("status: draft", "status: reviewed"), "D900.en.md"))
+    assert [p.level for p in reviewed if p.code == "no-emergency-rule"] == ["error"]
+    plain = lint(parse(text.replace("converted_from: cut-care.txt\n", ""), "D900.en.md"))
+    assert [p.level for p in plain if p.code == "no-emergency-rule"] == ["error"]

@@ -196,6 +196,22 @@ def test_library_review_steps_record_reviewer_and_date(server: LiveServer) -> No
     assert trail.count("sheet:T902/en/1") == 3
 
 
+def test_library_shows_reviewers_where_converted_rules_came_from(server: LiveServer) -> None:
+    from caresheet.authoring.convert import convert_text
+
+    handout = ("Ear Tubes: Going Home\n\nYour recovery\n\nYour child may be fussy tonight.\n\n"
+               "Home care\n\n- Keep water out of the ears.\n\nFollow-up care\n\n"
+               "- Come back in 2 weeks.\n\nWhen to call for help\n\nCall 911 if:\n"
+               "- Your child has trouble breathing.\n")
+    draft = convert_text(handout, "ear-tubes.txt", "T903").text
+    with client_for(server, "author") as client:
+        answer = upload(client, "T903.en.md", draft)
+        assert answer.status_code == 200, answer.text
+        page = client.get("/team/library/T903/en").text
+    assert "Where each rule came from" in page and "Converted from ear-tubes.txt" in page
+    assert "(emergency): ear-tubes.txt:18" in page
+
+
 def test_json_inbox_api(server: LiveServer) -> None:
     """The clinic's own system reads and acts on the inbox through JSON, as a clinician."""
     with client_for(server, "clinician") as client:

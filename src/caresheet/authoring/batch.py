@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from caresheet.authoring.parse import Parsed, iter_sheet_files, parse, translation_source
+from caresheet.authoring.parse import (
+    Checked,
+    Parsed,
+    iter_sheet_files,
+    parse,
+    parse_all,
+    translation_source,
+)
 from caresheet.errors import BadInputError, SheetFilesError, SheetFormatError
 from caresheet.model.sheet import Sheet
 
@@ -77,10 +84,17 @@ class Batch:
     names: list[str] = field(default_factory=list)
     loaded: list[LoadedSheet] = field(default_factory=list)
     errors: list[SheetFormatError] = field(default_factory=list)
+    # With ``every_error``: files with errors, read without the parts at fault, for the linter.
+    partial: list[Checked] = field(default_factory=list)
 
 
-def read_paths(paths: Iterable[Path | str], find_base: BaseLookup | None = None) -> Batch:
-    """Read every sheet file under ``paths`` (files and folders); never raises for a bad file."""
+def read_paths(
+    paths: Iterable[Path | str], find_base: BaseLookup | None = None, *, every_error: bool = False
+) -> Batch:
+    """Read every sheet file under ``paths`` (files and folders); never raises for a bad file.
+
+    ``every_error`` reports all the format errors of each file, not only its first (lint).
+    """
     files = sheet_files([Path(p) for p in paths])
     texts: list[SheetText] = []
     unreadable: list[SheetFormatError] = []
@@ -89,20 +103,33 @@ def read_paths(paths: Iterable[Path | str], find_base: BaseLookup | None = None)
             texts.append(SheetText(str(file), file.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError) as error:
             unreadable.append(SheetFormatError(str(file), 1, f"cannot read the file: {error}"))
-    batch = read_texts(texts, find_base)
+    batch = read_texts(texts, find_base, every_error=every_error)
     batch.names = [str(file) for file in files]
     batch.errors += unreadable
     return batch
 
 
-def read_texts(texts: Sequence[SheetText], find_base: BaseLookup | None = None) -> Batch:
+def read_texts(
+    texts: Sequence[SheetText], find_base: BaseLookup | None = None, *, every_error: bool = False
+) -> Batch:
     """Parse sheet texts, base languages first so a translation finds its base in the batch."""
     ordered = sorted(texts, key=lambda t: translation_source(t.text) is not None)
     batch = Batch(names=[t.name for t in ordered])
     bases: dict[tuple[str, str], Sheet] = {}
     for item in ordered:
         try:
-            parsed = parse(item.text, item.name, _base_for(item, bases, find_base))
+            base = _base_for(item, bases, find_base)
+            if every_error:
+                checked = parse_all(item.text, item.name, base)
+                if checked.errors:
+                    batch.errors += checked.errors
+                    if checked.parsed is not None:
+                        batch.partial.append(checked)
+                    continue
+                assert checked.parsed is not None
+                parsed = checked.parsed
+            else:
+                parsed = parse(item.text, item.name, base)
         except SheetFormatError as error:
             batch.errors.append(error)
             continue

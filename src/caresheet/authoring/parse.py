@@ -30,6 +30,7 @@ from caresheet.model.sheet import (
     Sheet,
     Step,
     StepList,
+    reference_problems,
 )
 
 SourcePath = tuple[str | int, ...]
@@ -49,6 +50,7 @@ FRONT_KEYS = (
     "reviewer",
     "reviewed_on",
     "review_note",
+    "converted_from",
     "sources",
     "aliases",
     "keywords",
@@ -60,7 +62,7 @@ FRONT_KEYS = (
     "rules",
 )
 # A translation carries words only: the codes and sources come from the sheet it translates.
-TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes", "sources"}
+TRANSLATION_KEYS = set(FRONT_KEYS) - {"clinical_codes", "sources", "converted_from"}
 
 
 @dataclass
@@ -121,6 +123,147 @@ def parse(text: str, path: str = "<sheet>", base: Sheet | None = None) -> Parsed
     return Parsed(_validate(data, lines, path), path, lines)
 
 
+@dataclass
+class Checked:
+    """Every format error of one file, and the sheet without the parts at fault (for the
+    linter's other checks), or None when too little of the file could be read."""
+
+    errors: list[SheetFormatError]
+    parsed: Parsed | None
+    dropped: dict[str, set[str]] = field(default_factory=dict)  # "rules"/"findings"/… -> ids
+
+
+_DROPPABLE = ("rules", "findings", "params", "expected", "milestones", "clinical_codes",
+              "sources", "aliases", "keywords")
+_PLACEHOLDERS: dict[str, Any] = {"code": "XX", "language": "en", "title": "untitled", "version": 1}
+_RETRIES = 12
+
+
+def parse_all(text: str, path: str = "<sheet>", base: Sheet | None = None) -> Checked:
+    """Every format error of a sheet's text in one pass, for ``caresheet lint``.
+
+    Where ``parse`` stops at the first error, this reads on: a YAML error is reported in the
+    author's words (an unquoted colon is quoted and reading goes on), a bad body line is
+    reported and skipped, and every field and reference error is reported. The sheet is then
+    rebuilt without the parts at fault, so the linter can still run its other checks.
+    """
+    try:
+        front_text, front_line, body, body_line = _split(text, path)
+    except SheetFormatError as error:
+        return Checked([error], None)
+    errors: list[SheetFormatError] = []
+    data, lines = _load_yaml_all(front_text, path, front_line, errors)
+    sections, body_lines = _BodyParser(path, body_line, errors).parse(body)
+    if data is None:
+        return Checked(errors, None)
+    if data.get("translation_of") is not None:
+        try:
+            if base is None:
+                raise SheetFormatError(
+                    path, lines.get(("translation_of",), 1),
+                    f"this is a translation of the {data['translation_of']!r} sheet; "
+                    "keep that file beside it and read both together",
+                )
+            data = _merge_translation(data, lines, base, path)
+        except SheetFormatError as error:
+            return Checked([*errors, error], None)
+    data["sections"] = sections
+    lines.update(body_lines)
+    return _validate_all(data, lines, path, errors)
+
+
+def _validate_all(
+    data: dict[str, Any], lines: dict[SourcePath, int], path: str,
+    errors: list[SheetFormatError],
+) -> Checked:
+    """Report every field error, drop what is at fault, and check references on the rest."""
+    dropped: dict[str, set[str]] = {}
+    data = dict(data)
+    for _attempt in range(_RETRIES):
+        try:
+            sheet = Sheet.model_validate(data, context={"references_later": True})
+        except ValidationError as error:
+            progressed = False
+            for detail in error.errors():
+                where: SourcePath = _real_path(tuple(detail["loc"]))
+                errors.append(_field_error(detail, lines, path))
+                progressed |= _drop(data, where, dropped)
+            if not progressed:
+                return Checked(_unique(errors), None, dropped)
+            continue
+        problems = reference_problems(sheet)
+        if not problems:
+            return Checked(_unique(errors), Parsed(sheet, path, lines), dropped)
+        for problem in problems:
+            label = ".".join(str(p) for p in problem.path)
+            errors.append(SheetFormatError(
+                path, line_of(lines, problem.path), f"{label}: {_plain(str(problem))}"))
+            _drop(data, problem.path, dropped)
+    return Checked(_unique(errors), None, dropped)
+
+
+def _drop(data: dict[str, Any], where: SourcePath, dropped: dict[str, set[str]]) -> bool:
+    """Take the part at fault out of ``data`` (a rule, a finding…); False if nothing could be."""
+    if not where:
+        return False
+    key = where[0]
+    if key in _DROPPABLE and len(where) > 1 and isinstance(data.get(key), (list, dict)):
+        items = data[key]
+        item = where[1]
+        if isinstance(items, dict) and item in items:
+            dropped.setdefault(str(key), set()).add(str(item))
+            data[key] = {k: v for k, v in items.items() if k != item}
+            return True
+        if isinstance(items, list) and isinstance(item, int) and 0 <= item < len(items):
+            value = items[item]
+            name = value.get("id", item) if isinstance(value, dict) else item
+            if isinstance(value, dict) and key == "rules":
+                dropped.setdefault("rule_tiers", set()).add(str(value.get("tier")))
+                dropped.setdefault("rule_findings", set()).update(
+                    re.findall(r"[A-Za-z_][A-Za-z0-9_]*", str(value.get("when", ""))))
+            dropped.setdefault(str(key), set()).add(str(name))
+            data[key] = [v for i, v in enumerate(items) if i != item]
+            return True
+    if isinstance(key, str):
+        dropped.setdefault(key, set())
+    if isinstance(key, str) and key in data:
+        if key in _PLACEHOLDERS:
+            if data[key] == _PLACEHOLDERS[key]:
+                return False
+            data[key] = _PLACEHOLDERS[key]
+        else:
+            data.pop(key)
+        return True
+    if isinstance(key, str) and key in _PLACEHOLDERS:
+        data[key] = _PLACEHOLDERS[key]
+        return True
+    return False
+
+
+def _field_error(detail: Any, lines: dict[SourcePath, int], path: str) -> SheetFormatError:
+    where: SourcePath = tuple(detail["loc"])
+    cause = (detail.get("ctx") or {}).get("error")
+    if isinstance(cause, SheetReferenceError):
+        where = cause.path
+    message = str(cause) if isinstance(cause, Exception) else detail["msg"]
+    if detail["type"] in ("model_type", "dict_type") and detail.get("input") is None:
+        message = "nothing is given here; fill in its fields under it, indented"
+    if isinstance(cause, ConditionError):
+        message = cause.message + f" (column {cause.column} of the 'when:' line)"
+    label = ".".join(str(p) for p in where if not str(p).startswith("function-")) or "sheet"
+    return SheetFormatError(path, line_of(lines, _real_path(where)), f"{label}: {_plain(message)}")
+
+
+def _unique(errors: list[SheetFormatError]) -> list[SheetFormatError]:
+    seen: set[tuple[int, str]] = set()
+    kept = []
+    for error in errors:
+        if (error.line, error.message) not in seen:
+            seen.add((error.line, error.message))
+            kept.append(error)
+    return sorted(kept, key=lambda e: e.line)
+
+
 def _split(text: str, path: str) -> tuple[str, int, list[str], int]:
     lines = text.splitlines()
     if not lines or lines[0].strip() != FENCE:
@@ -176,11 +319,7 @@ def _load_yaml(
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = first_line + (mark.line if mark else 0)
-        raise SheetFormatError(
-            path, line, f"front matter is not valid YAML: {error.problem}"
-        ) from None
+        raise _yaml_error(error, text, path, first_line) from None
     finally:
         loader.dispose()
     lines: dict[SourcePath, int] = {}
@@ -190,6 +329,77 @@ def _load_yaml(
     if not isinstance(value, dict):
         raise SheetFormatError(path, first_line, "the front matter must be 'key: value' lines")
     return value, lines
+
+
+def _yaml_error(
+    error: yaml.MarkedYAMLError, text: str, path: str, first_line: int
+) -> SheetFormatError:
+    """A YAML error in the author's terms, at its line, with the fix where it is known."""
+    mark = error.problem_mark or error.context_mark
+    index = mark.line if mark else 0
+    problem = str(error.problem or error)
+    source = text.splitlines()
+    colon = _colon_line(source, index)
+    if "mapping values are not allowed" in problem and colon is not None:
+        index, key = colon
+        return SheetFormatError(
+            path, first_line + index,
+            f"the text after '{key}:' has a colon of its own, which YAML reads as a new field; "
+            f"put the text in quotes: {key}: \"{_value_of(source[index])}\"",
+        )
+    known = {
+        "could not find expected ':'": "a line here is not 'key: value'; add the ':' after "
+        "the field's name, or indent a continued line under the one above",
+        "mapping values are not allowed": "a ':' is where YAML does not expect one; put the "
+        "text in quotes",
+        "found character '\\t'": "a tab is used to indent; indent with spaces",
+        "expected <block end>": "this line's indent does not match the lines above it; line it "
+        "up with the other fields at its level",
+        "found undefined alias": "'*' starts a YAML alias; put the text in quotes",
+        "found unexpected end of stream": "a quote is opened and never closed",
+        "did not find expected key": "this line's indent does not match the lines above it, or "
+        "a '- ' item is mixed with 'key: value' lines",
+    }
+    for marker, words in known.items():
+        if marker in problem:
+            return SheetFormatError(path, first_line + index, f"front matter: {words}")
+    return SheetFormatError(
+        path, first_line + index, f"front matter is not valid YAML: {problem}")
+
+
+def _colon_line(lines: list[str], index: int) -> tuple[int, str] | None:
+    """The line (at or just above ``index``) whose unquoted value holds a second colon."""
+    for at in (index, index - 1):
+        if 0 <= at < len(lines):
+            match = re.match(r"^\s*(?:- )?([A-Za-z_][\w-]*):\s+([^'\"\s].*:(?:\s.*)?)$", lines[at])
+            if match:
+                return at, match.group(1)
+    return None
+
+
+def _value_of(line: str) -> str:
+    return line.split(":", 1)[1].strip().replace('"', '\\"')
+
+
+def _load_yaml_all(
+    text: str, path: str, first_line: int, errors: list[SheetFormatError]
+) -> tuple[dict[str, Any] | None, dict[SourcePath, int]]:
+    """Like ``_load_yaml``, noting errors: an unquoted colon is quoted and reading goes on."""
+    for _attempt in range(_RETRIES):
+        try:
+            return _load_yaml(text, path, first_line)
+        except SheetFormatError as error:
+            errors.append(error)
+            source = text.splitlines()
+            colon = _colon_line(source, error.line - first_line)
+            if colon is None or "colon of its own" not in error.message:
+                return None, {}
+            at, key = colon
+            indent = source[at][: len(source[at]) - len(source[at].lstrip())]
+            dash = "- " if source[at].lstrip().startswith("- ") else ""
+            source[at] = f'{indent}{dash}{key}: "{_value_of(source[at])}"'
+            text = "\n".join(source)
+    return None, {}
 
 
 def _build(
@@ -324,7 +534,10 @@ def _parse_body(
 class _BodyParser:
     """A small, strict Markdown reader: sections, groups, paragraphs and nested steps."""
 
-    def __init__(self, path: str, first_line: int) -> None:
+    def __init__(
+        self, path: str, first_line: int, errors: list[SheetFormatError] | None = None
+    ) -> None:
+        self.errors = errors  # given: note each bad line and read on; else stop at the first
         self.path = path
         self.first_line = first_line
         self.sections: list[dict[str, Any]] = []
@@ -338,7 +551,12 @@ class _BodyParser:
     def parse(self, body: list[str]) -> tuple[list[Section], dict[SourcePath, int]]:
         for offset, raw in enumerate(body):
             self.line_number = self.first_line + offset
-            self.line(raw.rstrip())
+            try:
+                self.line(raw.rstrip())
+            except SheetFormatError as error:
+                if self.errors is None:
+                    raise
+                self.errors.append(error)
         self.close_block()
         sections = [_section(s) for s in self.sections]
         return sections, self.lines
@@ -543,7 +761,10 @@ def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
     data["findings"] = {k: _tidy(f) for k, f in data["findings"].items()}
     data["expected"] = [_tidy(e) for e in data["expected"]]
     data["milestones"] = [_tidy(m) for m in data["milestones"]]
-    data["rules"] = [{**r, "tier": str(r["tier"])} for r in data["rules"]]
+    data["rules"] = [
+        {**{k: v for k, v in r.items() if k != "source" or v is not None}, "tier": str(r["tier"])}
+        for r in data["rules"]
+    ]
     data["status"] = str(data["status"])
     data["clinical_codes"] = [_tidy(c) for c in data["clinical_codes"]]
     data["sources"] = [dict(s) for s in data["sources"]]
@@ -561,6 +782,8 @@ def _front_matter(sheet: Sheet, base: Sheet | None) -> dict[str, Any]:
         data.pop("sources", None)
     else:
         data.pop("translation_of")
+    if data.get("converted_from") is None:
+        data.pop("converted_from", None)
     for key in ("aliases", "keywords"):
         data[key] = list(data[key])
     return {key: data[key] for key in FRONT_KEYS if key in data}

@@ -13,7 +13,14 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from caresheet.codes import BY_NAME as CODE_SYSTEMS
 from caresheet.errors import SheetReferenceError
@@ -197,6 +204,10 @@ class Rule(Value):
     tier: Tier
     when: str = Field(min_length=1)
     text: str = Field(min_length=1)
+    source: str | None = Field(
+        default=None,
+        description="where a converted rule came from (file:line), for reviewers only",
+    )
 
     @field_validator("tier")
     @classmethod
@@ -264,6 +275,10 @@ class Sheet(Value):
     translation_of: str | None = Field(
         default=None, description="for a translation: the language of the sheet it translates"
     )
+    converted_from: str | None = Field(
+        default=None,
+        description="the handout `caresheet convert` read; its draft's clinical checks warn",
+    )
     aliases: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     clinical_codes: tuple[ClinicalCode, ...] = ()
@@ -275,7 +290,10 @@ class Sheet(Value):
     sections: tuple[Section, ...] = ()
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> Sheet:
+    def _references_resolve(self, info: ValidationInfo) -> Sheet:
+        # The linter asks for every problem at once: it checks references itself, after.
+        if isinstance(info.context, dict) and info.context.get("references_later"):
+            return self
         for problem in reference_problems(self):
             raise problem
         return self

@@ -8,6 +8,7 @@ become one error each, never a crash) and check its sheets together.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from difflib import get_close_matches
 from pathlib import Path
 
 from caresheet.authoring.batch import BaseLookup, Batch, SheetText, read_paths, read_texts
@@ -57,22 +58,45 @@ def lint_files(paths: Sequence[Path | str]) -> LintResult:
     A translation linted without its base finds the base file beside it (read, not linted).
     """
     folders = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths]
-    return _linted(read_paths(paths, _beside(folders)))
+    return _linted(read_paths(paths, _beside(folders), every_error=True))
 
 
 def lint_texts(texts: Sequence[SheetText], find_base: BaseLookup | None = None) -> LintResult:
     """Lint sheets held in memory (an upload); ``find_base`` gives a translation's base."""
-    return _linted(read_texts(texts, find_base))
+    return _linted(read_texts(texts, find_base, every_error=True))
 
 
 def _linted(batch: Batch) -> LintResult:
+    """Every problem of every file, in file order then line order: an author fixes them all
+    from one run. A file with format errors is still checked without the parts at fault."""
     problems = [Problem(e.path, e.line, "error", "format", e.message) for e in batch.errors]
-    library = [item.parsed for item in batch.loaded]
-    for parsed in library:
+    loaded = [item.parsed for item in batch.loaded]
+    partial = [(checked.parsed, checked.dropped) for checked in batch.partial if checked.parsed]
+    library = [*loaded, *(parsed for parsed, _ in partial)]
+    for parsed in loaded:
         problems += lint(parsed, library)
+    for parsed, dropped in partial:
+        problems += [p for p in lint(parsed, library) if not _caused_by_dropping(p, dropped)]
     order = {name: index for index, name in enumerate(batch.names)}
     problems.sort(key=lambda p: (order.get(p.path, len(order)), p.line))
     return LintResult(problems, len(batch.names))
+
+
+def _caused_by_dropping(problem: Problem, dropped: dict[str, set[str]]) -> bool:
+    """A problem that only exists because a malformed part was left out (reported already)."""
+    if problem.code == "no-emergency-rule":
+        return "emergency" in dropped.get("rule_tiers", set())
+    if problem.code == "unused-finding":
+        # The rule left out named it, or misspelt it ("bleding" for "bleeding").
+        unused = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
+        named = dropped.get("rule_findings", set())
+        return bool(get_close_matches(unused, named, n=1, cutoff=0.75))
+    if problem.code in ("unknown-param", "unused-param"):
+        return any(f" {name} " in problem.message or f"'{name}'" in problem.message
+                   for name in dropped.get("params", set()))
+    if problem.code == "duplicate-code":
+        return "code" in dropped
+    return False
 
 
 def _beside(folders: list[Path]) -> BaseLookup:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from caresheet.authoring.parse import Parsed, SourcePath
 from caresheet.model.condition import Facts, disjuncts, time_limits
@@ -43,6 +44,16 @@ WARNING_WORDS = {
 }
 CHILLS = re.compile(r"\b(chills?|escalofr[íi]os?)\b", re.IGNORECASE)
 TEMPERATURE_UNITS = {"f", "°f", "c", "°c"}
+# Checks a converted handout may fail on the day it is converted without the converter
+# inventing clinical content to pass them: no 911 sign in the handout, a timed pain sign with
+# no severe form, chills not asked beside a temperature, the handout's own hard words, a long
+# urgent list, a section the handout never had. While such a sheet is a draft they are
+# warnings (the author's to-do list); once it leaves draft they are errors again, so nothing
+# that fails them can be reviewed or published.
+CONVERTED_DRAFT_WARNINGS = frozenset({
+    "no-emergency-rule", "severity-any-hour", "chills-like-fever", "readability",
+    "sms-too-long", "missing-section",
+})
 # The clinic phone the SMS check fills in: a whole 10-digit number as clinics print it.
 SAMPLE_PHONE = "(555) 555-0100"
 
@@ -76,7 +87,29 @@ def lint(parsed: Parsed, library: list[Parsed] | None = None) -> list[Problem]:
         _actions(report)
     _long_sentences(report)
     _duplicates(report, library or [])
+    _converted(report)
     return sorted(report.problems, key=lambda p: (p.line, p.level, p.code, p.message))
+
+
+def _converted(report: _Report) -> None:
+    """A draft made by ``caresheet convert``: its clinical gaps are the author's to-do list."""
+    sheet = report.parsed.sheet
+    if sheet.converted_from is None:
+        return
+    if sheet.status is Status.DRAFT:
+        report.problems = [
+            replace(p, level="warning", message=f"{p.message} (converted draft: fix before review)")
+            if p.is_error and p.code in CONVERTED_DRAFT_WARNINGS else p
+            for p in report.problems
+        ]
+    sourced = [r for r in sheet.rules if r.source]
+    if sourced:
+        report.add(
+            ("converted_from",), "warning", "converted",
+            f"converted from {sheet.converted_from}: check each of the {len(sourced)} "
+            f"rule{'' if len(sourced) == 1 else 's'} against the handout line in its 'source:', "
+            "then remove 'converted_from:'",
+        )
 
 
 def _sections(report: _Report) -> None:

@@ -66,24 +66,48 @@ def jargon() -> dict[str, str]:
     return {str(word).lower(): str(plain) for word, plain in loaded.items()}
 
 
+def inflections(word: str) -> list[str]:
+    """The forms of a jargon word an author writes: plural, past, -ing ("sutures", "sutured").
+
+    Only the last word of a phrase is inflected ("puncture sites"). Regular English endings
+    only; an irregular form worth catching goes in the jargon list as its own entry.
+    """
+    head, _, last = word.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    forms = {last, last + "s", last + "es"}
+    if last.endswith("y") and last[-2:-1] not in ("a", "e", "o", "u"):
+        forms |= {last[:-1] + "ies", last[:-1] + "ied"}
+    if last.endswith("e"):
+        forms |= {last + "d", last[:-1] + "ing"}
+    else:
+        forms |= {last + "ed", last + "ing"}
+    return sorted((prefix + form for form in forms), key=len, reverse=True)
+
+
 @cache
 def _jargon_pattern(word: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w-])" + re.escape(word) + r"(?![\w-])", re.IGNORECASE)
+    forms = "|".join(re.escape(form) for form in inflections(word))
+    return re.compile(r"(?<![\w-])(?:" + forms + r")(?![\w-])", re.IGNORECASE)
 
 
 def jargon_in(text: str, allowed: str = "") -> list[tuple[str, str]]:
-    """(word as written, plain word) for each jargon word in ``text``.
+    """(word as written, plain word) for each jargon word in ``text``, plurals and other
+    inflected forms included ("analgesics", "sutured"), each place reported once.
 
     ``allowed`` is text whose jargon is the sheet's own name for itself (its title,
     aliases and code displays): a sheet called "Lumbar Puncture" may say so.
     """
-    found = []
+    found: dict[int, tuple[str, str]] = {}
     for word, plain in jargon().items():
         pattern = _jargon_pattern(word)
         if pattern.search(allowed):
             continue
-        found += [(match.group(0), plain) for match in pattern.finditer(text)]
-    return found
+        for match in pattern.finditer(text):
+            seen = found.get(match.start())
+            longer = seen is None or len(match.group(0)) > len(seen[0])
+            if longer or match.group(0).lower() == word:
+                found[match.start()] = (match.group(0), plain)
+    return [found[start] for start in sorted(found)]
 
 
 def action_problem(step: str) -> str | None:

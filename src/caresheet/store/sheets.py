@@ -96,6 +96,12 @@ def import_sheet(
 def content_hash(sheet: Sheet) -> str:
     """SHA-256 of the sheet's canonical JSON, version number left out."""
     document = sheet.model_dump(mode="json", exclude={"version"})
+    # Fields added later are left out while unset, so a sheet stored before them keeps its hash.
+    if document.get("converted_from") is None:
+        document.pop("converted_from", None)
+    for rule in document["rules"]:
+        if rule.get("source") is None:
+            rule.pop("source", None)
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
