@@ -9,8 +9,8 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
-from caresheet.store.db import MIGRATIONS_DIR, Store, StoreUnavailableError, alembic_config
 from caresheet import sheets
+from caresheet.store.db import MIGRATIONS_DIR, Store, StoreUnavailableError, alembic_config
 from team.conftest import NOW, P586
 
 OLD_HANDOUT = sa.text(

@@ -43,14 +43,17 @@ class ClinicMemberRow(Base):
 
 
 class ApiTokenRow(Base):
-    """A system's bearer token: only its SHA-256 is kept, like a staff session's cookie."""
+    """A system's bearer token: only its SHA-256 is kept, like a staff session's cookie.
+
+    It acts as its own account (``user_id``: a ``users`` row that has no usable password), so
+    its role, its clinics and every row that names who did something work as for a person.
+    """
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
-    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"), nullable=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)

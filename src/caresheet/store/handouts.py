@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -113,7 +113,7 @@ class Handout:
     revoked_at: dt.datetime | None
     clinic_id: int | None = None
     # Shown only to the clinic's staff; its repr hides every value, so a logged Handout is safe.
-    contact: PatientContact = PatientContact()
+    contact: PatientContact = field(default_factory=PatientContact)
     prompts_stopped_at: dt.datetime | None = None
 
 

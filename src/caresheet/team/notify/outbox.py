@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from caresheet.store import handouts as handout_rows
 from caresheet.store.team import OutboxRow
 from caresheet.team.notify.senders import TRANSPORTS, Outgoing, transports_for
 from caresheet.team.notify.settings import Settings
@@ -110,6 +111,7 @@ class Claim:
     key: str
     token: str
     payload: dict[str, Any]
+    handout_id: int | None = None  # set for a message to a patient
 
 
 def _free(now: dt.datetime) -> Any:
@@ -140,7 +142,8 @@ def claim(sessions: SessionFactory, message_id: int, due_at: dt.datetime,
         assert row is not None
         session.refresh(row)
         return Claim(id=row.id, channel=row.channel, attempts=row.attempts,
-                     key=row.idempotency_key, token=token, payload=json.loads(row.payload))
+                     key=row.idempotency_key, token=token, payload=json.loads(row.payload),
+                     handout_id=row.handout_id)
 
 
 def renew(sessions: SessionFactory, held: Claim, lease: dt.timedelta = LEASE) -> bool:
@@ -181,13 +184,37 @@ def kept_leased(sessions: SessionFactory, held: Claim, lease: dt.timedelta = LEA
         renewer.join()
 
 
-def _delivered(sessions: SessionFactory, held: Claim) -> None:
+def _delivered(sessions: SessionFactory, held: Claim, dropped: str | None = None) -> None:
+    """Record a message as done: sent, or (``dropped``, the reason) closed without sending.
+
+    A patient's message holds their link, address and number: once done, its payload is
+    erased, so the link lives in the database only while it waits.
+    """
+    values: dict[str, Any] = {"delivered_at": utcnow(), "claimed_until": None,
+                              "claim_token": None, "last_error": dropped}
+    if held.handout_id is not None:
+        values["payload"] = json.dumps({"kind": held.payload.get("kind"), "erased": True})
     with sessions() as session:
         session.execute(
-            update(OutboxRow).where(OutboxRow.id == held.id)
-            .values(delivered_at=utcnow(), claimed_until=None, claim_token=None, last_error=None)
+            update(OutboxRow).where(OutboxRow.id == held.id).values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+def _not_wanted(sessions: SessionFactory, held: Claim, now: dt.datetime) -> str | None:
+    """Why a patient's message must not go out now (the link ended or was revoked, or the
+    patient stopped the prompts), or None."""
+    if held.handout_id is None:
+        return None
+    with sessions() as session:
+        handout = handout_rows.get(session, held.handout_id)
+    if handout.revoked_at is not None:
+        return "not sent: the link was revoked"
+    if now >= handout.expires_at:
+        return "not sent: the link has ended"
+    if held.payload.get("kind") == "prompt" and handout.prompts_stopped_at is not None:
+        return "not sent: the patient stopped these messages"
+    return None
 
 
 def _failed(sessions: SessionFactory, held: Claim, error: Exception, settings: Settings) -> None:
@@ -231,6 +258,10 @@ def deliver_due(
         held = claim(sessions, message_id, due_at, lease)
         if held is None:
             continue  # another worker took it, or delivered it already
+        dropped = _not_wanted(sessions, held, utcnow())
+        if dropped is not None:
+            _delivered(sessions, held, dropped)
+            continue
         with kept_leased(sessions, held, lease):
             try:
                 transport = transports.get(held.channel)
