@@ -258,7 +258,7 @@ def deliver_due(
         held = claim(sessions, message_id, due_at, lease)
         if held is None:
             continue  # another worker took it, or delivered it already
-        dropped = _not_wanted(sessions, held, utcnow())
+        dropped = _not_wanted(sessions, held, due_at)
         if dropped is not None:
             _delivered(sessions, held, dropped)
             continue
