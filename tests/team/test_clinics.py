@@ -63,7 +63,7 @@ def test_adding_a_clinic_refuses_bad_input_with_the_reason(store: Store) -> None
         with pytest.raises(BadInputError, match="email must look like"):
             clinics.add_clinic(session, "South", phone="555-0101", time_zone="UTC",
                                email="nobody", now=NOW)
-        with pytest.raises(BadInputError, match="unknown clinic 'East'.*default, North Clinic"):
+        with pytest.raises(BadInputError, match=r"unknown clinic 'East'.*default, North Clinic"):
             clinics.clinic_named(session, "East")
         with pytest.raises(BadInputError, match="cannot be removed"):
             clinics.remove_clinic(session, "default")
