@@ -13,9 +13,12 @@ from caresheet.config import database_url
 from caresheet.store.db import Store
 from caresheet.team import accounts, audit, clinics, tokens
 
-clinic_app = typer.Typer(help="Clinics: add, list, remove.", no_args_is_help=True)
+clinic_app = typer.Typer(help="Clinics: add, list, remove.\n\nExample: caresheet clinic list",
+                         no_args_is_help=True)
 app.add_typer(clinic_app, name="clinic")
-token_app = typer.Typer(help="API tokens for systems: add, list, revoke.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="API tokens for systems: add, list, revoke.\n\nExample: caresheet token list",
+    no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
 
