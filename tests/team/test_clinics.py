@@ -137,3 +137,39 @@ def test_clinicians_see_only_their_clinics_handouts(store: Store) -> None:
             team_handouts.extend(session, in_south.id, 3, ana, None, later)
         with pytest.raises(BadInputError, match="has 1 handout"):
             clinics.remove_clinic(session, "South")
+
+
+def test_escalations_notify_their_clinics_own_email_and_webhook(store: Store) -> None:
+    from caresheet.model.sheet import Tier
+    from caresheet.team import escalations
+    from caresheet.team.notify import outbox
+
+    from .receivers import SmtpSink, WebhookSink
+
+    smtp, clinic_hook, main_hook = SmtpSink().start(), WebhookSink().start(), WebhookSink().start()
+    try:
+        settings = Settings.from_env({
+            "CARESHEET_SMTP_HOST": "127.0.0.1", "CARESHEET_SMTP_PORT": str(smtp.port),
+            "CARESHEET_NOTIFY_EMAIL": "everyone@clinic.example",
+            "CARESHEET_WEBHOOK_URL": main_hook.url})
+        with store.session() as session:
+            north = clinics.add_clinic(session, "North Clinic", phone="555-0100",
+                                       time_zone="UTC", email="north@clinic.example",
+                                       webhook_url=clinic_hook.url, now=NOW)
+        nurse = add(store, "nurse@north.example", Role.CLINICIAN)
+        with store.session() as session:
+            clinics.join(session, nurse.id, north.id)
+        handout = _issue(store, nurse).handout
+        with store.session() as session:
+            escalations.open_escalation(
+                session, handout_id=handout.id, source="checkin", source_id=1,
+                tier=Tier.URGENT, reasons=["You have a very bad headache."], sheet_code="P586",
+                now=NOW, settings=settings)
+        assert outbox.deliver_due(store.session, settings, now=NOW).delivered == 2
+    finally:
+        smtp.stop()
+        clinic_hook.stop()
+        main_hook.stop()
+    assert [m["X-Envelope-To"] for m in smtp.messages] == ["north@clinic.example"]
+    assert len(clinic_hook.received) == 1 and main_hook.received == []
+    assert b"_target" not in clinic_hook.received[0].body

@@ -22,15 +22,17 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from caresheet.store import handouts as handout_rows
-from caresheet.store.team import OutboxRow
-from caresheet.team.notify.senders import TRANSPORTS, Outgoing, transports_for
+from caresheet.store.clinics import ClinicRow
+from caresheet.store.handouts import HandoutRow
+from caresheet.store.team import EscalationRow, OutboxRow
+from caresheet.team.notify.senders import TRANSPORTS, WEBHOOK_TARGET, Outgoing, transports_for
 from caresheet.team.notify.settings import Settings
 
 log = logging.getLogger("caresheet.team.notify")
@@ -65,15 +67,40 @@ class EscalationNotice:
 def enqueue_escalation(
     session: Session, notice: EscalationNotice, settings: Settings, now: dt.datetime
 ) -> int:
-    """Queue a message on every channel ``settings`` turn on; returns how many were queued."""
+    """Queue a message on every channel ``settings`` turn on; returns how many were queued.
+
+    The escalation's clinic's own email and webhook, when it has them, take the place of the
+    installation's (``CARESHEET_NOTIFY_EMAIL``, ``CARESHEET_WEBHOOK_URL``).
+    """
     link = f"{settings.base_url}/team/inbox#escalation-{notice.escalation_id}"
+    routed, target = _routed(session, notice.escalation_id, settings)
     queued = 0
     for transport in TRANSPORTS:
-        if transport.enabled(settings):
-            _add(session, transport.channel, transport.compose(notice, link, settings),
-                 notice.escalation_id, now)
+        if transport.enabled(routed):
+            payload = transport.compose(notice, link, routed)
+            if transport.channel == "webhook" and target:
+                payload = {**payload, WEBHOOK_TARGET: target}
+            _add(session, transport.channel, payload, notice.escalation_id, now)
             queued += 1
     return queued
+
+
+def _routed(session: Session, escalation_id: int, settings: Settings
+            ) -> tuple[Settings, str | None]:
+    """The settings with the clinic's email in place, and the clinic's webhook (or None)."""
+    clinic = session.scalar(
+        select(ClinicRow)
+        .join(HandoutRow, HandoutRow.clinic_id == ClinicRow.id)
+        .join(EscalationRow, EscalationRow.handout_id == HandoutRow.id)
+        .where(EscalationRow.id == escalation_id))
+    if clinic is None:
+        return settings, None
+    changes: dict[str, Any] = {}
+    if clinic.email:
+        changes["notify_email"] = (clinic.email,)
+    if clinic.webhook_url:
+        changes["webhook_url"] = clinic.webhook_url
+    return replace(settings, **changes), clinic.webhook_url
 
 
 def _add(session: Session, channel: str, payload: dict[str, Any], escalation_id: int | None,

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 SIGNATURE_HEADER = "X-Caresheet-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SEND_TIMEOUT = 10.0
+# A stored webhook payload's own address (a clinic's webhook); never part of the body sent.
+WEBHOOK_TARGET = "_target"
 
 
 @dataclass(frozen=True)
@@ -153,15 +155,16 @@ class Webhook(Transport):
     def send(self, message: Outgoing) -> None:
         """POST the JSON body, signed; any answer other than 2xx is a failure to retry."""
         settings = self.settings
-        if not settings.webhook_url:
+        fields = dict(message.payload)
+        url = fields.pop(WEBHOOK_TARGET, None) or settings.webhook_url
+        if not url:
             raise RuntimeError("CARESHEET_WEBHOOK_URL is not set")
-        body = json.dumps(message.payload, sort_keys=True).encode()
+        body = json.dumps(fields, sort_keys=True).encode()
         headers = {"Content-Type": "application/json", "User-Agent": "caresheet-notify",
                    IDEMPOTENCY_HEADER: message.key}
         if settings.webhook_secret:
             headers[SIGNATURE_HEADER] = sign(body, settings.webhook_secret)
-        response = httpx.post(settings.webhook_url, content=body, headers=headers,
-                              timeout=SEND_TIMEOUT)
+        response = httpx.post(url, content=body, headers=headers, timeout=SEND_TIMEOUT)
         if not 200 <= response.status_code < 300:
             raise RuntimeError(f"webhook answered HTTP {response.status_code}")
 
