@@ -173,3 +173,33 @@ def test_escalations_notify_their_clinics_own_email_and_webhook(store: Store) ->
     assert [m["X-Envelope-To"] for m in smtp.messages] == ["north@clinic.example"]
     assert len(clinic_hook.received) == 1 and main_hook.received == []
     assert b"_target" not in clinic_hook.received[0].body
+
+
+def test_the_inbox_shows_a_clinician_their_clinics_escalations_only(store: Store) -> None:
+    from caresheet.model.sheet import Tier
+    from caresheet.team import escalations
+
+    north = _north(store)
+    ana = add(store, "ana@north.example", Role.CLINICIAN)
+    other = add(store, "bo@clinic.example", Role.CLINICIAN)  # no clinic named: the default
+    admin = add(store, "admin@clinic.example", Role.ADMIN)
+    with store.session() as session:
+        clinics.join(session, ana.id, north.id)
+    opened = {}
+    for who in (ana, other):
+        handout = _issue(store, who).handout
+        with store.session() as session:
+            opened[who.id] = escalations.open_escalation(
+                session, handout_id=handout.id, source="checkin", source_id=handout.id,
+                tier=Tier.URGENT, reasons=["You have a very bad headache."],
+                sheet_code="P586", now=NOW, settings=NO_SENDING).id
+    with store.session() as session:
+        assert [e.id for e in escalations.inbox_for(session, ana)] == [opened[ana.id]]
+        assert [e.id for e in escalations.inbox_for(session, other)] == [opened[other.id]]
+        assert len(escalations.inbox_for(session, admin)) == 2
+        with pytest.raises(NotFoundError):
+            escalations.acknowledge(session, opened[other.id], ana, None, NOW)
+        with pytest.raises(NotFoundError):
+            escalations.close(session, opened[other.id], ana, "done", None, NOW)
+        assert escalations.acknowledge(session, opened[ana.id], ana, None, NOW).status.value \
+            == "acknowledged"

@@ -162,7 +162,7 @@ def password_change(
 @router.get("/team", response_class=HTMLResponse, include_in_schema=False)
 def team_home(request: Request, login: Annotated[Login, Depends(ANY_STAFF)]) -> Response:
     with get_store(request).session(write=False) as session:
-        open_count = len(escalations.inbox(session))
+        open_count = len(escalations.inbox_for(session, login.user))
         overdue = outbox.overdue(session, utcnow())
     return page(request, "home.html", login, open_count=open_count, overdue=overdue)
 
@@ -173,7 +173,8 @@ def inbox(
 ) -> Response:
     show_closed = closed.lower() in {"1", "true", "yes"}
     with get_store(request).session() as session:
-        items = team_handouts.inbox_items(session, escalations.inbox(session, show_closed))
+        items = team_handouts.inbox_items(
+            session, escalations.inbox_for(session, login.user, show_closed))
         overdue = outbox.overdue(session, utcnow())
         audit.record(session, login.user.actor, "inbox.viewed", "inbox", client_ip(request),
                      {"shown": len(items)})
