@@ -93,3 +93,21 @@ def test_cookies_still_need_csrf_for_forms(server: LiveServer) -> None:
     with client_for(server, "clinician") as client:
         forged = client.post("/api/handouts", data={"code": "P586"})
         assert forged.status_code in (403, 422)
+
+
+def test_an_admin_adds_a_clinic_on_the_web(server: LiveServer) -> None:
+    from .staff import csrf_for
+
+    with client_for(server, "admin") as admin:
+        csrf = csrf_for(admin)
+        bad = admin.post("/team/clinics", data={
+            "csrf_token": csrf, "name": "West", "phone": "555-0103", "time_zone": "Mars/Base"})
+        assert bad.status_code == 400 and "unknown time zone" in bad.text
+        added = admin.post("/team/clinics", data={
+            "csrf_token": csrf, "name": "West", "phone": "555-0103",
+            "time_zone": "America/Denver", "quiet_hours": "22:00-07:00"})
+        assert added.status_code == 303
+        listed = admin.get("/team/clinics").text
+        assert "West" in listed and "America/Denver" in listed and "22:00-07:00" in listed
+    with client_for(server, "clinician") as nurse:
+        assert nurse.get("/team/clinics").status_code == 403
