@@ -203,3 +203,38 @@ def test_the_inbox_shows_a_clinician_their_clinics_escalations_only(store: Store
             escalations.close(session, opened[other.id], ana, "done", None, NOW)
         assert escalations.acknowledge(session, opened[ana.id], ana, None, NOW).status.value \
             == "acknowledged"
+
+
+def _names_in(diff: object) -> set[str]:
+    """The table names one autogenerate diff entry (or list of entries) touches."""
+    found: set[str] = set()
+    items = diff if isinstance(diff, list) else [diff]
+    for item in items:
+        for part in item if isinstance(item, tuple) else (item,):
+            if isinstance(part, str):
+                found.add(part)
+            table = getattr(part, "table", None)
+            if table is not None:
+                found.add(str(getattr(table, "name", "")))
+            name = getattr(part, "name", None)
+            if isinstance(name, str):
+                found.add(name)
+    return found
+
+
+def test_migration_0010_matches_the_models(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import caresheet.store.clinics  # noqa: F401  (registers the clinic tables)
+    from caresheet.store.tables import Base
+
+    own = {"clinics", "clinic_members", "api_tokens", "handouts", "outbox"}
+    opened = Store.open(db_url)
+    try:
+        with opened.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diffs = compare_metadata(context, Base.metadata)
+    finally:
+        opened.close()
+    assert [d for d in diffs if _names_in(d) & own] == []
