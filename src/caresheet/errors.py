@@ -199,6 +199,13 @@ class AuthenticationError(CaresheetError):
     code = "unauthorized"
 
 
+class ForbiddenError(CaresheetError):
+    """The caller is known but may not do this (a token of the wrong role, or a revoked one)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class PrefetchMissingError(CaresheetError):
     """A CDS Hooks request lacks data the service needs and gives no FHIR server to fetch it."""
 

@@ -22,7 +22,7 @@ import logging
 import secrets
 import threading
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -43,6 +43,7 @@ from caresheet.errors import (
 )
 from caresheet.model import personalize
 from caresheet.model.condition import parse_duration_hours
+from caresheet.model.contact import PatientContact
 from caresheet.model.sheet import Sheet
 from caresheet.store import handouts as rows
 from caresheet.store import sheets as stored_sheets
@@ -50,9 +51,13 @@ from caresheet.store.db import Store
 from caresheet.store.group_commit import writer_for
 from caresheet.store.handouts import Checkin, Handout, hash_token
 from caresheet.store.team import HandoutIssuerRow
-from caresheet.team import audit, escalations
+from caresheet.team import audit, clinics, escalations
 from caresheet.team.accounts import Role, User
+from caresheet.team.clinics import Clinic
 from caresheet.team.handouts import DEFAULT_LIFETIME, check_lifetime
+from caresheet.team.notify import patients
+from caresheet.team.notify import settings as notify_settings
+from caresheet.team.notify.settings import Settings
 from caresheet.zones import zone_name
 
 log = logging.getLogger("caresheet.guide")
@@ -67,6 +72,11 @@ NOT_SAVED = "We could not save this. Please call your clinic."
 class Issued:
     token: str  # shown once, never stored
     handout: Handout
+    clinic: Clinic | None = None
+    # Per channel asked for: queued, or why not (the handout is issued either way).
+    sending: tuple[patients.Sending, ...] = ()
+    prompts: int = 0  # follow-up prompts scheduled
+    notices: tuple[str, ...] = ()  # e.g. "no Spanish translation; the handout is in English"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,35 +168,76 @@ def issue(
     code: str,
     language: str,
     params: Mapping[str, str],
-    procedure_time: dt.datetime,
+    procedure_time: dt.datetime | None,
     now: dt.datetime,
     ip: str | None = None,
     version: int | None = None,
     display_name: str | None = None,
     expires_in: dt.timedelta = DEFAULT_LIFETIME,
+    contact: PatientContact | None = None,
+    clinic: str | None = None,
+    send: Sequence[str] = (),
+    settings: Settings | None = None,
 ) -> Issued:
-    """Pin the sheet version, check the params, create the handout, record who issued it and
-    audit it, all in the caller's transaction; the token in the result is the link's only copy."""
+    """Pin the sheet version, check the params, create the handout in its clinic with the
+    patient's contact, record who issued it and audit it, queue the link to the patient on the
+    channels in ``send`` and schedule the follow-up prompts, all in the caller's transaction;
+    the token in the result is the link's only copy.
+
+    The procedure time defaults to now, in the clinic's zone; the clinic's phone fills an
+    unset phone param. A preferred language the sheet is written in picks that translation;
+    one it is not falls back to ``language`` with a notice.
+    """
     if issuer.role not in ISSUING_ROLES or not issuer.active:
         raise BadInputError(f"{issuer.email} cannot issue handouts: only an active clinician "
                             "or admin can")
-    if procedure_time.tzinfo is None:
+    if procedure_time is not None and procedure_time.tzinfo is None:
         raise BadInputError("the procedure time needs a time zone, e.g. 2026-11-25T09:00-05:00")
+    channels = patients.check_channels(send)
+    reach = contact or PatientContact()
     lifetime = check_lifetime(expires_in, f"{expires_in.total_seconds() / 86400:g}d")
+    home = clinics.issuing_clinic(session, issuer, clinic)
+    when = procedure_time or now.astimezone(home.zone)
+    notices: list[str] = []
+    language = _language_for(session, code, language, version, reach.language, notices)
     stored = stored_sheets.get(session, code, language, version)
-    values = personalize.check(stored.sheet, params)
+    given = dict(params)
+    phone_param = stored.sheet.phone_param()
+    if phone_param and home.phone and not given.get(phone_param, "").strip():
+        given[phone_param] = home.phone
+    values = personalize.check(stored.sheet, given)
     token = new_token()
     handout = rows.add(
         session, token_hash=hash_token(token), sheet_version_id=stored.id,
         sheet_code=stored.code, language=stored.language, version=stored.version,
-        params=values, procedure_time=procedure_time, procedure_zone=zone_name(procedure_time),
+        params=values, procedure_time=when, procedure_zone=zone_name(when),
         display_name=clean_display_name(display_name), created_at=now,
-        expires_at=now + lifetime,
+        expires_at=now + lifetime, clinic_id=home.id, contact=reach,
     )
     session.add(HandoutIssuerRow(handout_id=handout.id, issued_by=issuer.id, issued_at=now))
     audit.record(session, issuer.actor, "handout.issued", f"handout:{handout.id}", ip,
-                 {"sheet": f"{handout.sheet_code}/{handout.language}/{handout.version}"}, now)
-    return Issued(token=token, handout=handout)
+                 {"sheet": f"{handout.sheet_code}/{handout.language}/{handout.version}",
+                  "clinic": home.id}, now)
+    chosen = settings or notify_settings.configured()
+    sending = patients.queue_handover(session, handout, token, channels, home, chosen, now)
+    prompts = patients.schedule_prompts(
+        session, handout, token, timeline(stored.sheet, values, when, now), home, chosen, now)
+    return Issued(token=token, handout=handout, clinic=home, sending=tuple(sending),
+                  prompts=prompts, notices=tuple(notices))
+
+
+def _language_for(session: Session, code: str, language: str, version: int | None,
+                  preferred: str | None, notices: list[str]) -> str:
+    """The sheet's language for a patient who prefers ``preferred``."""
+    if not preferred or preferred == language:
+        return language
+    try:
+        stored_sheets.get(session, code, preferred, version)
+    except NotFoundError:
+        notices.append(f"{code} has no translation in {preferred!r}; the handout is in "
+                       f"{language!r}")
+        return language
+    return preferred
 
 
 # ---------------------------------------------------------------- opening
@@ -236,6 +287,18 @@ def revoke(session: Session, token: str, now: dt.datetime) -> Handout:
     """End a link at once (it then shows the kind "call your clinic" page)."""
     handout = rows.by_token_hash(session, hash_token(token))
     rows.revoke(session, handout.id, now)
+    return handout
+
+
+def stop_prompts(session: Session, token: str, now: dt.datetime, ip: str | None) -> Handout:
+    """The patient's one tap on "stop these messages": no follow-up prompt goes out after it
+    (the outbox drops those still waiting). Works on an ended link too."""
+    if not 16 <= len(token) <= 128:
+        raise NotFoundError("there is no handout at this link")
+    handout = rows.by_token_hash(session, hash_token(token))
+    rows.stop_prompts(session, handout.id, now)
+    audit.record(session, audit.PATIENT, "prompts.stopped", f"handout:{handout.id}", ip,
+                 None, now)
     return handout
 
 

@@ -112,3 +112,71 @@ def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str =
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+
+
+@dataclass
+class Texted:
+    to: str
+    sender: str
+    body: str
+    key: str | None
+
+
+class SmsGateway:
+    """A small fake of a Twilio-compatible SMS gateway at the edge, on 127.0.0.1: it accepts
+    ``POST /2010-04-01/Accounts/{account}/Messages.json`` with that account's basic auth and
+    the form fields To, From, Body, answers 201 with a message sid, and 401 otherwise."""
+
+    def __init__(self, account: str = "AC-test", token: str = "sms-secret") -> None:
+        self.port = free_port()
+        self.account = account
+        self.token = token
+        self.texts: list[Texted] = []
+        self.refused = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SmsGateway:
+        import base64
+        import json
+        from urllib.parse import parse_qs
+
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                expected = "Basic " + base64.b64encode(
+                    f"{gateway.account}:{gateway.token}".encode()).decode()
+                path_ok = self.path == f"/2010-04-01/Accounts/{gateway.account}/Messages.json"
+                if not path_ok or self.headers.get("Authorization") != expected:
+                    gateway.refused += 1
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                gateway.texts.append(Texted(form["To"], form["From"], form["Body"],
+                                            self.headers.get("Idempotency-Key")))
+                answer = json.dumps({"sid": f"SM{len(gateway.texts)}", "status": "queued"})
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

@@ -9,8 +9,27 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
+from caresheet import sheets
 from caresheet.store.db import MIGRATIONS_DIR, Store, StoreUnavailableError, alembic_config
-from team.conftest import NOW, issue_handout
+from team.conftest import NOW, P586
+
+OLD_HANDOUT = sa.text(
+    "INSERT INTO handouts (token_hash, sheet_version_id, sheet_code, language, version, params, "
+    "procedure_at, procedure_zone, display_name, created_at, expires_at) "
+    "SELECT :hash, id, code, language, version, '{}', :at, 'UTC', NULL, :at, :at "
+    "FROM sheet_versions WHERE code = 'P586' AND language = 'en'"
+)
+
+
+def issue_handout(store: Store) -> int:
+    """A handout row as a 0004 database holds it (the model's row has later columns)."""
+    with store.session() as session:
+        if not session.execute(sa.text(
+                "SELECT 1 FROM sheet_versions WHERE code = 'P586'")).first():
+            sheets.import_paths(session, [P586])
+        count = session.execute(sa.text("SELECT count(*) FROM handouts")).scalar_one()
+        session.execute(OLD_HANDOUT, {"hash": f"{count:064d}", "at": NOW})
+        return int(session.execute(sa.text("SELECT max(id) FROM handouts")).scalar_one())
 
 ESCALATION = sa.text(
     "INSERT INTO escalations (id, handout_id, source, source_id, tier, tier_rank, sheet_code, "

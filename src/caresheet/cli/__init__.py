@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # Imported in the order `caresheet --help` lists them: the library first, the clinic last.
 # isort: off
-from caresheet.cli import sheets, lint, convert, search, outputs, handouts, team, ehr  # noqa: F401
+from caresheet.cli import sheets, lint, convert, search, outputs, handouts, team, ehr, clinics  # noqa: F401
 # isort: on
 from caresheet.cli.app import app
 

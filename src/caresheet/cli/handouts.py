@@ -23,10 +23,11 @@ def handout(
     code: Annotated[str, typer.Argument(help="The sheet's code, e.g. P586.")],
     by: Annotated[str, typer.Option(
         "--by", help="The email of the clinician or admin issuing it (recorded and audited).")],
-    procedure_time: Annotated[str, typer.Option(
+    procedure_time: Annotated[str | None, typer.Option(
         "--procedure-time",
         help="When the procedure was, with its time zone: 2026-11-25T09:00-05:00, "
-             "optionally [America/New_York] after it.")],
+             "optionally [America/New_York] after it (default: now, in the clinic's zone).")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option(
         "--param", help="A param value as NAME=VALUE; repeat for more.")] = None,
     zone: Annotated[str | None, typer.Option(
@@ -42,6 +43,19 @@ def handout(
         "--base-url", help=f"Where patients reach caresheet (or ${BASE_URL_ENV}).")] = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write the personalized PDF, with the link's QR code.")] = None,
+    clinic: Annotated[str | None, typer.Option(
+        "--clinic", help="The clinic it belongs to (default: the issuer's only clinic).")] = None,
+    mrn: Annotated[str | None, typer.Option("--mrn", help="The patient's record number.")] = None,
+    encounter: Annotated[str | None, typer.Option(
+        "--encounter", help="The encounter (visit) id.")] = None,
+    phone: Annotated[str | None, typer.Option(
+        "--phone", help="The patient's phone, for texts and call-backs.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="The patient's email.")] = None,
+    language: Annotated[str | None, typer.Option(
+        "--language", help="The patient's preferred language (the sheet follows it if it "
+                           "has that translation).")] = None,
+    send: Annotated[list[str] | None, typer.Option(
+        "--send", help="Send the link to the patient: email or sms; repeat for both.")] = None,
 ) -> None:
     """Issue a sheet to one patient: print the private link, and write the PDF with its QR code.
 
@@ -49,37 +63,52 @@ def handout(
 
     Example: caresheet handout P586 --by nurse@clinic.example --param lie_flat_hours=2
     --param clinic_phone=555-0100 --procedure-time 2026-11-25T09:00-05:00[America/New_York]
-    --name Sam -o sam.pdf
+    --name Sam --mrn 12345 --phone 555-0199 --send sms -o sam.pdf
     """
     from caresheet import guide
     from caresheet.care.timeline import parse_procedure_time
     from caresheet.cli.sheets import open_store
+    from caresheet.model.contact import checked
     from caresheet.model.personalize import parse_assignments
     from caresheet.team.accounts import user_by_email
+    from caresheet.team.notify import settings
 
     moment = dt.datetime.now(dt.UTC)
-    procedure = parse_procedure_time(procedure_time, zone)
+    procedure = parse_procedure_time(procedure_time, zone) if procedure_time else None
     expiry = guide.parse_expiry(expires)
     values = parse_assignments(param or [])
+    contact = checked(mrn=mrn, encounter_id=encounter, phone=phone, email=email,
+                      language=language)
+    base = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    chosen = settings.Settings.from_env()
+    chosen = settings.configure(chosen if base_url is None else
+                                replace(chosen, base_url=base.rstrip("/")))
     store = open_store()
     try:
         with store.session() as session:
             issuer = user_by_email(session, by)
             issued = guide.issue(
                 session, issuer, code=code, language=lang, version=version, params=values,
-                procedure_time=procedure, now=moment, display_name=name, expires_in=expiry)
+                procedure_time=procedure, now=moment, display_name=name, expires_in=expiry,
+                contact=contact, clinic=clinic, send=send or [], settings=chosen)
             sheet = guide.pinned_sheet(store, session, issued.handout)
     finally:
         store.close()
-    url = guide.link(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
-                        issued.token)
+    url = guide.link(base, issued.token)
     if output is not None:
         _write_pdf(sheet, issued.handout, url, output)
     typer.echo(url)
-    expires_on = issued.handout.expires_at.astimezone(procedure.tzinfo)
+    expires_on = issued.handout.expires_at.astimezone(issued.handout.procedure_time.tzinfo)
     typer.echo(f"handout {issued.handout.id}: {issued.handout.sheet_code} version "
                f"{issued.handout.version}, link works until {expires_on:%Y-%m-%d %H:%M %Z}"
                + (f", PDF in {output}" if output else ""), err=True)
+    for notice in issued.notices:
+        typer.echo(f"note: {notice}", err=True)
+    for sending in issued.sending:
+        typer.echo(f"{sending.channel}: queued" if sending.queued else
+                   f"{sending.channel}: not queued: {sending.reason}", err=True)
+    if issued.prompts:
+        typer.echo(f"follow-up prompts scheduled: {issued.prompts}", err=True)
 
 
 def _write_pdf(sheet: Sheet, handout: Handout, url: str, output: Path) -> None:

@@ -14,7 +14,7 @@ import typer
 from caresheet.cli.app import app
 from caresheet.config import database_url
 from caresheet.store.db import Store
-from caresheet.team import accounts, audit
+from caresheet.team import accounts, audit, clinics
 from caresheet.team.notify import outbox, settings
 from caresheet.team.notify.worker import run_worker
 
@@ -43,24 +43,32 @@ def _password_from_env_or_prompt() -> str:
 def user_add(
     email: Annotated[str, typer.Argument(help="The person's work email; it is their login.")],
     role: Annotated[str, typer.Option(help="admin, clinician or author.")] = "clinician",
+    clinic: Annotated[list[str] | None, typer.Option(
+        "--clinic", help="A clinic they work in; repeat for more (none: the default clinic).")
+    ] = None,
 ) -> None:
     """Add a staff account; the password is asked twice (or read from CARESHEET_PASSWORD).
 
-    Example: caresheet user add nurse@clinic.example --role clinician
+    Example: caresheet user add nurse@clinic.example --role clinician --clinic "North Clinic"
     """
     chosen = accounts.parse_role(role)
     accounts.normalize_email(email)  # refuse a bad address before asking for a password
-    password = _password_from_env_or_prompt()
     store = _store()
     try:
+        with store.session(write=False) as session:  # refuse an unknown clinic before, too
+            homes = [clinics.clinic_named(session, name) for name in clinic or []]
+        password = _password_from_env_or_prompt()
         now = dt.datetime.now(dt.UTC)
         with store.session() as session:
             user = accounts.add_user(session, email, password, chosen, now)
+            for home in homes:
+                clinics.join(session, user.id, home.id)
             audit.record(session, "cli", "user.added", f"user:{user.id}", None,
-                         {"role": user.role.value}, now)
+                         {"role": user.role.value, "clinics": [h.id for h in homes]}, now)
     finally:
         store.close()
-    typer.echo(f"added {user.email} ({user.role.value})")
+    where = f" in {', '.join(h.name for h in homes)}" if homes else ""
+    typer.echo(f"added {user.email} ({user.role.value}){where}")
 
 
 @user_app.command("list")
@@ -125,10 +133,11 @@ def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit.")] = False,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 2.0,
 ) -> None:
-    """Deliver queued notifications (email, signed webhook), retrying with backoff.
+    """Deliver queued notifications (email, signed webhook) and patient messages (email, text
+    message: hand-overs and follow-up prompts), retrying with backoff.
 
     Settings: CARESHEET_SMTP_HOST/PORT/USER/PASSWORD/FROM, CARESHEET_NOTIFY_EMAIL,
-    CARESHEET_WEBHOOK_URL, CARESHEET_WEBHOOK_SECRET.
+    CARESHEET_WEBHOOK_URL, CARESHEET_WEBHOOK_SECRET, CARESHEET_SMS_URL/ACCOUNT/TOKEN/FROM.
 
     Example: caresheet worker --interval 5
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from caresheet.errors import NotFoundError
+from caresheet.model.contact import PatientContact
 from caresheet.store.tables import Base, UtcDateTime, table_of
 from caresheet.zones import zone_named
 
@@ -50,6 +51,17 @@ class HandoutRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The clinic's id (``store.clinics``; 1 is the embedded default). No foreign key: the
+    # handouts table comes first and must not know the team's tables; ``team.clinics`` checks it.
+    clinic_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The patient's contact (``model.contact.PatientContact``): the least that works, all optional.
+    mrn: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    encounter_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    contact_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # When the patient tapped "stop these messages": no follow-up prompt is sent after it.
+    prompts_stopped_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class CheckinRow(Base):
@@ -99,6 +111,10 @@ class Handout:
     created_at: dt.datetime
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
+    clinic_id: int | None = None
+    # Shown only to the clinic's staff; its repr hides every value, so a logged Handout is safe.
+    contact: PatientContact = field(default_factory=PatientContact)
+    prompts_stopped_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +150,10 @@ def _handout(row: HandoutRow) -> Handout:
         params=dict(row.params), procedure_time=row.procedure_at.astimezone(zone),
         procedure_zone=row.procedure_zone, display_name=row.display_name,
         created_at=row.created_at, expires_at=row.expires_at, revoked_at=row.revoked_at,
+        clinic_id=row.clinic_id,
+        contact=PatientContact(mrn=row.mrn, encounter_id=row.encounter_id, phone=row.phone,
+                               email=row.email, language=row.contact_language),
+        prompts_stopped_at=row.prompts_stopped_at,
     )
 
 
@@ -170,13 +190,18 @@ def add(
     display_name: str | None,
     created_at: dt.datetime,
     expires_at: dt.datetime,
+    clinic_id: int | None = None,
+    contact: PatientContact | None = None,
 ) -> Handout:
     """Insert a handout; the id is known when this returns."""
+    reach = contact or PatientContact()
     row = HandoutRow(
         token_hash=token_hash, sheet_version_id=sheet_version_id, sheet_code=sheet_code,
         language=language, version=version, params=params, procedure_at=procedure_time,
         procedure_zone=procedure_zone, display_name=display_name, created_at=created_at,
-        expires_at=expires_at, revoked_at=None,
+        expires_at=expires_at, revoked_at=None, clinic_id=clinic_id, mrn=reach.mrn,
+        encounter_id=reach.encounter_id, phone=reach.phone, email=reach.email,
+        contact_language=reach.language,
     )
     session.add(row)
     session.flush()
@@ -208,6 +233,12 @@ def by_token_hash(session: Session, token_hash: str) -> Handout:
         procedure_zone=values["procedure_zone"], display_name=values["display_name"],
         created_at=_aware(values["created_at"]), expires_at=_aware(values["expires_at"]),
         revoked_at=None if values["revoked_at"] is None else _aware(values["revoked_at"]),
+        clinic_id=values["clinic_id"],
+        contact=PatientContact(
+            mrn=values["mrn"], encounter_id=values["encounter_id"], phone=values["phone"],
+            email=values["email"], language=values["contact_language"]),
+        prompts_stopped_at=(None if values["prompts_stopped_at"] is None
+                            else _aware(values["prompts_stopped_at"])),
     )
 
 
@@ -231,6 +262,15 @@ def revoke(session: Session, handout_id: int, now: dt.datetime) -> None:
     )
     if getattr(found, "rowcount", 0) == 0:
         get(session, handout_id)  # raises NotFoundError when it does not exist
+
+
+def stop_prompts(session: Session, handout_id: int, now: dt.datetime) -> None:
+    """Record that the patient wants no more follow-up prompts (the first time is kept)."""
+    session.execute(
+        update(HandoutRow)
+        .where(HandoutRow.id == handout_id, HandoutRow.prompts_stopped_at.is_(None))
+        .values(prompts_stopped_at=now)
+    )
 
 
 # ---------------------------------------------------------------- check-ins

@@ -139,8 +139,12 @@ class OutboxRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    # The same on every attempt, so a receiver can drop a duplicate (Idempotency-Key).
-    idempotency_key: Mapped[str] = mapped_column(String(64))
+    # The same on every attempt, so a receiver can drop a duplicate (Idempotency-Key); unique,
+    # so a message scheduled twice under one key (a follow-up prompt) is one row.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The handout a message to a patient is about (its link's end stops the message).
+    handout_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handouts.id"), nullable=True, index=True)
     # A worker that takes a message holds it until this time; a crashed worker's lease runs out.
     claimed_until: Mapped[dt.datetime | None] = mapped_column(
         UtcDateTime(), nullable=True

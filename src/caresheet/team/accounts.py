@@ -60,10 +60,14 @@ class User:
     email: str
     role: Role
     active: bool
+    # Set when a system calls with an API token (``team.tokens``): the audit names the token.
+    token_name: str | None = None
 
     @property
     def actor(self) -> str:
-        """How the audit log names this person."""
+        """How the audit log names this person (or system)."""
+        if self.token_name is not None:
+            return f"token:{self.token_name}"
         return f"user:{self.id}:{self.email}"
 
 
@@ -75,6 +79,8 @@ class Login:
     csrf_token: str
     user: User
     expires_at: dt.datetime
+    # A bearer token's call: no cookie, so no CSRF check (a page cannot send the header).
+    bearer: bool = False
 
 
 LOGIN_FAILED = "wrong email or password"

@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Tier
+from caresheet.store import handouts as handout_rows
+from caresheet.store.handouts import HandoutRow
 from caresheet.store.team import EscalationRow
-from caresheet.team import audit
+from caresheet.team import audit, clinics
 from caresheet.team.accounts import User
 from caresheet.team.notify import outbox
 from caresheet.team.notify.settings import Settings, configured
@@ -170,15 +172,32 @@ _STATUS_ORDER = case(
 )
 
 
-def inbox(session: Session, include_closed: bool = False, limit: int = 200) -> list[Escalation]:
-    """Open first, then acknowledged; within each the highest tier, then the newest."""
+def inbox(session: Session, include_closed: bool = False, limit: int = 200,
+          clinic_ids: frozenset[int] | None = None) -> list[Escalation]:
+    """Open first, then acknowledged; within each the highest tier, then the newest (of the
+    handouts of ``clinic_ids`` only, when given)."""
     query = select(EscalationRow).order_by(
         _STATUS_ORDER, EscalationRow.tier_rank.desc(), EscalationRow.created_at.desc(),
         EscalationRow.id.desc(),
     ).limit(limit)
+    if clinic_ids is not None:
+        query = query.join(HandoutRow, HandoutRow.id == EscalationRow.handout_id).where(
+            HandoutRow.clinic_id.in_(sorted(clinic_ids)))
     if not include_closed:
         query = query.where(EscalationRow.status != EscalationStatus.CLOSED.value)
     return [_escalation(r) for r in session.scalars(query)]
+
+
+def inbox_for(session: Session, viewer: User, include_closed: bool = False,
+              limit: int = 200) -> list[Escalation]:
+    """The inbox as ``viewer`` may see it: their clinics' escalations (an admin sees all)."""
+    return inbox(session, include_closed, limit, clinics.visible_clinics(session, viewer))
+
+
+def _check_visible(session: Session, row: EscalationRow, user: User) -> None:
+    """An escalation of another clinic's handout is "not found" for this staff member."""
+    if not clinics.can_see(session, user, handout_rows.get(session, row.handout_id)):
+        raise NotFoundError(f"no escalation {row.id}")
 
 
 def for_handout(session: Session, handout_id: int) -> list[Escalation]:
@@ -200,6 +219,7 @@ def acknowledge(
     row = session.get(EscalationRow, escalation_id)
     if row is None:
         raise NotFoundError(f"no escalation {escalation_id}")
+    _check_visible(session, row, user)
     if row.status == EscalationStatus.OPEN.value:
         row.status = EscalationStatus.ACKNOWLEDGED.value
         row.acknowledged_by = user.id
@@ -222,6 +242,7 @@ def close(
     row = session.get(EscalationRow, escalation_id)
     if row is None:
         raise NotFoundError(f"no escalation {escalation_id}")
+    _check_visible(session, row, user)
     if row.status == EscalationStatus.CLOSED.value:
         raise BadInputError(f"escalation {escalation_id} is already closed")
     if row.status == EscalationStatus.OPEN.value:

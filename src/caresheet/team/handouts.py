@@ -20,7 +20,7 @@ from caresheet.errors import BadInputError, NotFoundError
 from caresheet.store import handouts as rows
 from caresheet.store.handouts import Checkin, Handout, HandoutRow
 from caresheet.store.team import HandoutIssuerRow
-from caresheet.team import audit
+from caresheet.team import audit, clinics
 from caresheet.team.accounts import User
 
 DEFAULT_LIFETIME = dt.timedelta(days=30)
@@ -64,9 +64,13 @@ def check_lifetime(span: dt.timedelta, given: str) -> dt.timedelta:
     return span
 
 
-def issued_by(session: Session, user_id: int | None, limit: int = 100) -> list[Handout]:
-    """Handouts issued by one staff member (all, for None), newest first."""
+def issued_by(session: Session, user_id: int | None, limit: int = 100,
+              clinic_ids: frozenset[int] | None = None) -> list[Handout]:
+    """Handouts issued by one staff member (all, for None), newest first; only those of
+    ``clinic_ids`` when given."""
     query = select(HandoutRow.id).order_by(HandoutRow.id.desc()).limit(limit)
+    if clinic_ids is not None:
+        query = query.where(HandoutRow.clinic_id.in_(sorted(clinic_ids)))
     if user_id is not None:
         query = query.join(HandoutIssuerRow, HandoutIssuerRow.handout_id == HandoutRow.id).where(
             HandoutIssuerRow.issued_by == user_id
@@ -102,20 +106,34 @@ def status(session: Session, handout: Handout, now: dt.datetime) -> HandoutStatu
     )
 
 
-def statuses(session: Session, user_id: int | None, now: dt.datetime) -> list[HandoutStatus]:
-    return [status(session, h, now) for h in issued_by(session, user_id)]
+def statuses(session: Session, viewer: User, now: dt.datetime, everyone: bool = False
+             ) -> list[HandoutStatus]:
+    """The viewer's own handouts (``everyone``: all staff's), of the viewer's clinics only
+    (an admin sees every clinic)."""
+    found = issued_by(session, None if everyone else viewer.id,
+                      clinic_ids=clinics.visible_clinics(session, viewer))
+    return [status(session, h, now) for h in found]
+
+
+def visible(session: Session, handout_id: int, user: User) -> Handout:
+    """A handout ``user`` may see; one of another clinic is not found, as if it did not exist."""
+    handout = rows.get(session, handout_id)
+    clinics.check_can_see(session, user, handout)
+    return handout
 
 
 def get(session: Session, handout_id: int, user: User, ip: str | None,
         now: dt.datetime) -> HandoutStatus:
-    """One handout for a staff member: a read of the handout, so it is audited."""
-    handout = rows.get(session, handout_id)
+    """One handout for a staff member: a read of the handout (and of the patient's contact),
+    so it is audited."""
+    handout = visible(session, handout_id, user)
     audit.handout_read(session, handout_id, user.actor, ip, "team", now)
     return status(session, handout, now)
 
 
 def revoke(session: Session, handout_id: int, user: User, ip: str | None,
            now: dt.datetime) -> None:
+    visible(session, handout_id, user)
     rows.revoke(session, handout_id, now)
     audit.record(session, user.actor, "handout.revoked", f"handout:{handout_id}", ip, None, now)
 
@@ -124,7 +142,7 @@ def extend(session: Session, handout_id: int, days: int, user: User, ip: str | N
            now: dt.datetime) -> dt.datetime:
     """Keep the link working ``days`` more from now (or from its end, if that is later)."""
     check_lifetime(dt.timedelta(days=days), f"{days}d")
-    handout = rows.get(session, handout_id)
+    handout = visible(session, handout_id, user)
     if handout.revoked_at is not None:
         raise BadInputError("this link was revoked; issue a new handout instead")
     new_end = max(handout.expires_at, now) + dt.timedelta(days=days)

@@ -16,6 +16,7 @@ from caresheet.web import (
     guide,
     guide_api,
     infobutton,
+    prompts,
     public,
     sheets,
     team,
@@ -32,6 +33,7 @@ ROUTERS = (
     fhir.router,
     cds_hooks.router,
     guide.router,
+    prompts.router,
     guide_api.router,
     team.router,
 )

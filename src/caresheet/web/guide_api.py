@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
@@ -23,6 +23,7 @@ from caresheet.care.safety_net import MAX_NOTE, NOTE
 from caresheet.care.teachback import Question
 from caresheet.care.timeline import Event, parse_procedure_time
 from caresheet.care.triage import Disposition
+from caresheet.model.contact import checked
 from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
@@ -59,11 +60,21 @@ class HandoutIn(BaseModel):
     version: int | None = Field(default=None, ge=1, description="pin this version; default current")
     params: dict[FindingName, Annotated[str, Field(max_length=200)]] = Field(
         default_factory=dict, max_length=50, examples=[{"lie_flat_hours": "2"}])
-    procedure_time: str = Field(examples=["2026-11-25T09:00-05:00[America/New_York]"],
-                                max_length=80, description="with an offset or a [zone]")
+    procedure_time: str | None = Field(
+        default=None, examples=["2026-11-25T09:00-05:00[America/New_York]"], max_length=80,
+        description="with an offset or a [zone]; default now, in the clinic's zone")
     zone: str | None = Field(default=None, max_length=64, examples=["America/New_York"])
     display_name: str | None = Field(default=None, max_length=200)
     expires: str | None = Field(default=None, max_length=16, examples=["30d"])
+    clinic: str | None = Field(default=None, max_length=120,
+                               description="default: the caller's only clinic")
+    mrn: str | None = Field(default=None, max_length=64, examples=["MRN-000123"])
+    encounter_id: str | None = Field(default=None, max_length=64)
+    phone: str | None = Field(default=None, max_length=40, examples=["+1 555 0199"])
+    email: str | None = Field(default=None, max_length=320)
+    preferred_language: str | None = Field(default=None, max_length=16, examples=["es"])
+    send: list[Literal["email", "sms"]] = Field(
+        default_factory=list, max_length=2, description="send the link to the patient")
 
 
 class SheetRef(BaseModel):
@@ -115,10 +126,31 @@ class HandoutOut(BaseModel):
     checkins: list[CheckinOut]
 
 
+class ContactOut(BaseModel):
+    """The patient's contact: in the issuer's answer only, never on the patient's pages."""
+
+    mrn: str | None
+    encounter_id: str | None
+    phone: str | None
+    email: str | None
+    language: str | None
+
+
+class SendingOut(BaseModel):
+    channel: str
+    queued: bool
+    reason: str | None = Field(description="why it could not be queued")
+
+
 class IssuedOut(BaseModel):
     token: str = Field(description="shown once; only its hash is stored")
     url: str
     handout: HandoutOut
+    clinic: str
+    contact: ContactOut
+    sending: list[SendingOut]
+    prompts: int = Field(description="follow-up prompts scheduled")
+    notices: list[str]
 
 
 class EventsOut(BaseModel):
@@ -214,16 +246,26 @@ def create_handout(request: Request, body: Annotated[HandoutIn, Body()],
     """Issue a sheet to one patient (clinicians and admins); the answer holds the private
     link, shown only once. The issuer is recorded and the issue is audited."""
     moment = now()
-    procedure = parse_procedure_time(body.procedure_time, body.zone)
+    procedure = (parse_procedure_time(body.procedure_time, body.zone)
+                 if body.procedure_time else None)
+    reach = checked(mrn=body.mrn, encounter_id=body.encounter_id, phone=body.phone,
+                    email=body.email, language=body.preferred_language)
     with store.session() as session:
         issued = guide.issue(
             session, login.user, code=body.code, language=body.language, version=body.version,
             params=body.params, procedure_time=procedure, now=moment,
             display_name=body.display_name, expires_in=guide.parse_expiry(body.expires),
-            ip=client_ip(request))
+            ip=client_ip(request), contact=reach, clinic=body.clinic, send=body.send)
     url = guide.link(str(request.base_url), issued.token)
-    return IssuedOut(token=issued.token, url=url,
-                     handout=read_handout(request, issued.token, store))
+    contact = issued.handout.contact
+    return IssuedOut(
+        token=issued.token, url=url, handout=read_handout(request, issued.token, store),
+        clinic=issued.clinic.name if issued.clinic else "default",
+        contact=ContactOut(mrn=contact.mrn, encounter_id=contact.encounter_id,
+                           phone=contact.phone, email=contact.email, language=contact.language),
+        sending=[SendingOut(channel=s.channel, queued=s.queued, reason=s.reason)
+                 for s in issued.sending],
+        prompts=issued.prompts, notices=list(issued.notices))
 
 
 @router.get("/{token}", response_model=HandoutOut, responses=_errors(404, 410))

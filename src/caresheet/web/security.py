@@ -7,6 +7,9 @@
   script clients send it in ``X-CSRF-Token``, or post ``application/json``, which a page on
   another site cannot send without a CORS preflight that this app never grants. The login form
   itself uses a double-submit cookie, since there is no session yet.
+- A system calls ``/api/`` with ``Authorization: Bearer <token>`` (``team.tokens``): no cookie,
+  so no CSRF check; an unknown token is 401, a revoked one 403, and every such call is in the
+  audit log under the token's name.
 - ``require_role(*roles)`` is the dependency every care-team route takes: no login gives 401
   for the API and a redirect to the login page for pages; a wrong role gives 403.
 """
@@ -24,8 +27,9 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet.team import accounts
+from caresheet.team import accounts, audit, tokens
 from caresheet.team.accounts import Login, Role
+from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
 
 SESSION_COOKIE = "caresheet_session"
@@ -86,6 +90,11 @@ async def current_login(request: Request) -> Login | None:
     if hasattr(request.state, "caresheet_login"):
         cached: Login | None = request.state.caresheet_login
         return cached
+    bearer = _bearer(request)
+    if bearer is not None:
+        system = await _bearer_login(request, bearer)
+        request.state.caresheet_login = system
+        return system
     token = request.cookies.get(SESSION_COOKIE, "")
     login: Login | None = None
     if token:
@@ -98,6 +107,31 @@ async def current_login(request: Request) -> Login | None:
         login = await run_in_threadpool(look_up)
     request.state.caresheet_login = login
     return login
+
+
+def _bearer(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header on an API route, else None."""
+    if not request.url.path.startswith("/api/"):
+        return None
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def _bearer_login(request: Request, token: str) -> Login | None:
+    """The token's account as a Login (None: unknown token); the call is audited by name."""
+    store = get_store(request)
+
+    def look_up() -> Login | None:
+        now = utcnow()
+        with store.session() as session:
+            user = tokens.resolve(session, token)
+            if user is None:
+                return None
+            audit.record(session, user.actor, "api.call", request.url.path[:200],
+                         client_ip(request), {"method": request.method}, now)
+        return Login(token="", csrf_token="", user=user, expires_at=now, bearer=True)
+
+    return await run_in_threadpool(look_up)
 
 
 async def _submitted_csrf(request: Request) -> str | None:
@@ -114,7 +148,7 @@ async def _submitted_csrf(request: Request) -> str | None:
 
 async def check_csrf(request: Request, login: Login) -> None:
     """Refuse a state-changing request that does not prove it came from our own page."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or login.bearer:
         return
     if request.headers.get("content-type", "").startswith("application/json"):
         return  # cannot be sent cross-site without a CORS preflight, which we never allow

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from caresheet.errors import BadInputError, TooManyAttemptsError
-from caresheet.team import accounts, audit, escalations
+from caresheet.team import accounts, audit, clinics, escalations
 from caresheet.team.accounts import Login, Role
 from caresheet.team.notify import outbox
 from caresheet.web import team_api, team_handouts, team_library
@@ -162,7 +162,7 @@ def password_change(
 @router.get("/team", response_class=HTMLResponse, include_in_schema=False)
 def team_home(request: Request, login: Annotated[Login, Depends(ANY_STAFF)]) -> Response:
     with get_store(request).session(write=False) as session:
-        open_count = len(escalations.inbox(session))
+        open_count = len(escalations.inbox_for(session, login.user))
         overdue = outbox.overdue(session, utcnow())
     return page(request, "home.html", login, open_count=open_count, overdue=overdue)
 
@@ -173,7 +173,8 @@ def inbox(
 ) -> Response:
     show_closed = closed.lower() in {"1", "true", "yes"}
     with get_store(request).session() as session:
-        items = team_handouts.inbox_items(session, escalations.inbox(session, show_closed))
+        items = team_handouts.inbox_items(
+            session, escalations.inbox_for(session, login.user, show_closed))
         overdue = outbox.overdue(session, utcnow())
         audit.record(session, login.user.actor, "inbox.viewed", "inbox", client_ip(request),
                      {"shown": len(items)})
@@ -268,6 +269,41 @@ def set_password(
         audit.record(session, login.user.actor, "user.password_set", f"user:{user_id}",
                      client_ip(request))
     return back_to("/team/users")
+
+
+# ---------------------------------------------------------------- clinics
+
+
+@router.get("/team/clinics", response_class=HTMLResponse, include_in_schema=False)
+def clinic_list(request: Request, login: Annotated[Login, Depends(ADMIN)]) -> Response:
+    with get_store(request).session(write=False) as session:
+        found = clinics.list_clinics(session)
+    return page(request, "clinics.html", login, clinics=found, error=None)
+
+
+@router.post("/team/clinics", response_class=HTMLResponse, include_in_schema=False)
+def clinic_add(
+    request: Request, login: Annotated[Login, Depends(ADMIN)],
+    name: Annotated[str, Form()] = "", phone: Annotated[str, Form()] = "",
+    time_zone: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "",
+    webhook: Annotated[str, Form()] = "", quiet_hours: Annotated[str, Form()] = "21:00-08:00",
+) -> Response:
+    """Add a clinic; a refusal shows the form again with the reason."""
+    now = utcnow()
+    store = get_store(request)
+    try:
+        with store.session() as session:
+            clinic = clinics.add_clinic(
+                session, name, phone=phone, time_zone=time_zone, email=email or None,
+                webhook_url=webhook or None, quiet_hours=clinics.parse_quiet_hours(quiet_hours),
+                now=now)
+            audit.record(session, login.user.actor, "clinic.added", f"clinic:{clinic.id}",
+                         client_ip(request), None, now)
+    except BadInputError as error:
+        with store.session(write=False) as session:
+            found = clinics.list_clinics(session)
+        return page(request, "clinics.html", login, 400, clinics=found, error=str(error))
+    return back_to("/team/clinics")
 
 
 router.include_router(team_handouts.router)

@@ -75,7 +75,7 @@ def list_escalations(
 ) -> list[EscalationOut]:
     """Open first, then acknowledged (and closed, with ``closed=true``); highest tier first."""
     with get_store(request).session(write=False) as session:
-        return [_out(e) for e in escalations.inbox(session, include_closed=closed)]
+        return [_out(e) for e in escalations.inbox_for(session, login.user, closed)]
 
 
 @router.post("/escalations/{escalation_id}/acknowledge", response_model=EscalationOut,

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from caresheet import guide, search
 from caresheet.care.timeline import parse_procedure_time
 from caresheet.errors import BadInputError, NotFoundError
+from caresheet.model.contact import checked
 from caresheet.model.sheet import Sheet
 from caresheet.render import qr
 from caresheet.render.html import handout_facts, sheet_page
 from caresheet.render.pdf import render_pdf
 from caresheet.store import handouts as handout_rows
 from caresheet.store import sheets
-from caresheet.team import audit, escalations
+from caresheet.team import audit, clinics, escalations
 from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Login, Role, get_user
 from caresheet.team.escalations import Escalation
@@ -104,14 +105,27 @@ def new_handout(
     return _form(request, login, stored.sheet, {}, error=None)
 
 
+CONTACT_FIELDS = ("mrn", "encounter_id", "phone", "email", "preferred_language")
+
+
 def _form(request: Request, login: Login, sheet: Sheet, values: dict[str, str],
-          error: str | None, status_code: int = 200) -> HTMLResponse:
+          error: str | None, status_code: int = 200, send: tuple[str, ...] = ()
+          ) -> HTMLResponse:
+    with get_store(request).session(write=False) as session:
+        mine = clinics.member_of(session, login.user.id)
+        if login.user.role is Role.ADMIN:
+            mine = clinics.list_clinics(session)
+    home = next((c for c in mine if c.name == values.get("clinic")), mine[0])
+    contact = {k: values.get(k, "") for k in CONTACT_FIELDS}
+    contact["language"] = contact.pop("preferred_language")
     return page(
         request, "handout_new.html", login, status_code, sheet=sheet,
         fields=param_fields(sheet, values), error=error,
         procedure_time=values.get("procedure_time", ""),
-        zone=values.get("zone", default_zone()), display_name=values.get("display_name", ""),
-        expires_days=values.get("expires_days", "30"),
+        zone=values.get("zone") or home.time_zone or default_zone(),
+        display_name=values.get("display_name", ""),
+        expires_days=values.get("expires_days", "30"), clinics=mine, clinic=home.name,
+        contact=contact, send=send,
     )
 
 
@@ -122,6 +136,7 @@ def _form(request: Request, login: Login, sheet: Sheet, values: dict[str, str],
 async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINICAL)]) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    send = tuple(v for v in form.getlist("send") if isinstance(v, str))[:2]
     store = get_store(request)
     code, lang = fields.get("code", "")[:16], fields.get("language", "en")[:16]
     with store.session(write=False) as session:
@@ -129,23 +144,30 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
     params = {k.removeprefix(PARAM_PREFIX): v for k, v in fields.items()
               if k.startswith(PARAM_PREFIX)}
     try:
-        when = parse_procedure_time(fields.get("procedure_time", ""), fields.get("zone") or None)
+        typed = fields.get("procedure_time", "").strip()
+        when = parse_procedure_time(typed, fields.get("zone") or None) if typed else None
         lifetime = _days(fields.get("expires_days", "30"))
+        reach = checked(mrn=fields.get("mrn"), encounter_id=fields.get("encounter_id"),
+                        phone=fields.get("phone"), email=fields.get("email"),
+                        language=fields.get("preferred_language"))
         now = utcnow()
         with store.session() as session:
             issued = guide.issue(
                 session, login.user, code=sheet.code, language=sheet.language, params=params,
                 procedure_time=when, display_name=fields.get("display_name"),
-                expires_in=lifetime, ip=client_ip(request), now=now,
+                expires_in=lifetime, ip=client_ip(request), now=now, contact=reach,
+                clinic=fields.get("clinic") or None, send=send,
             )
     except BadInputError as error:
         kept = {**{k: v[:200] for k, v in params.items()},
                 **{k: fields.get(k, "")[:200] for k in
-                   ("procedure_time", "zone", "display_name", "expires_days")}}
-        return _form(request, login, sheet, kept, str(error), status_code=400)
+                   ("procedure_time", "zone", "display_name", "expires_days", "clinic",
+                    *CONTACT_FIELDS)}}
+        return _form(request, login, sheet, kept, str(error), status_code=400, send=send)
     link = guide.link(str(request.base_url), issued.token)
     return page(request, "handout_issued.html", login, handout=issued.handout, sheet=sheet,
-                 link=link, token=issued.token, qr_svg=qr.svg(link, scale=4))
+                 link=link, token=issued.token, qr_svg=qr.svg(link, scale=4),
+                 sending=issued.sending, notices=issued.notices)
 
 
 def _days(text: str) -> dt.timedelta:
@@ -190,7 +212,7 @@ def list_handouts(
 ) -> Response:
     everyone = all.lower() in {"1", "true", "yes"}
     with get_store(request).session() as session:
-        rows = team_handouts.statuses(session, None if everyone else login.user.id, utcnow())
+        rows = team_handouts.statuses(session, login.user, utcnow(), everyone)
         audit.record(session, login.user.actor, "handouts.listed", "handouts",
                      client_ip(request), {"shown": len(rows)})
     return page(request, "handouts.html", login, rows=rows, everyone=everyone)

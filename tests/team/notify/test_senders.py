@@ -27,7 +27,7 @@ def test_signature_is_hmac_sha256_of_the_exact_body() -> None:
 
 
 def test_every_channel_has_its_own_transport() -> None:
-    assert [t.channel for t in TRANSPORTS] == ["email", "webhook"]
+    assert [t.channel for t in TRANSPORTS] == ["email", "webhook", "sms"]
 
 
 def test_a_retry_carries_the_same_idempotency_key(store: Store) -> None:

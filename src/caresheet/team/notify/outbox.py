@@ -22,14 +22,17 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from caresheet.store.team import OutboxRow
-from caresheet.team.notify.senders import TRANSPORTS, Outgoing, transports_for
+from caresheet.store import handouts as handout_rows
+from caresheet.store.clinics import ClinicRow
+from caresheet.store.handouts import HandoutRow
+from caresheet.store.team import EscalationRow, OutboxRow
+from caresheet.team.notify.senders import TRANSPORTS, WEBHOOK_TARGET, Outgoing, transports_for
 from caresheet.team.notify.settings import Settings
 
 log = logging.getLogger("caresheet.team.notify")
@@ -64,15 +67,40 @@ class EscalationNotice:
 def enqueue_escalation(
     session: Session, notice: EscalationNotice, settings: Settings, now: dt.datetime
 ) -> int:
-    """Queue a message on every channel ``settings`` turn on; returns how many were queued."""
+    """Queue a message on every channel ``settings`` turn on; returns how many were queued.
+
+    The escalation's clinic's own email and webhook, when it has them, take the place of the
+    installation's (``CARESHEET_NOTIFY_EMAIL``, ``CARESHEET_WEBHOOK_URL``).
+    """
     link = f"{settings.base_url}/team/inbox#escalation-{notice.escalation_id}"
+    routed, target = _routed(session, notice.escalation_id, settings)
     queued = 0
     for transport in TRANSPORTS:
-        if transport.enabled(settings):
-            _add(session, transport.channel, transport.compose(notice, link, settings),
-                 notice.escalation_id, now)
+        if transport.enabled(routed):
+            payload = transport.compose(notice, link, routed)
+            if transport.channel == "webhook" and target:
+                payload = {**payload, WEBHOOK_TARGET: target}
+            _add(session, transport.channel, payload, notice.escalation_id, now)
             queued += 1
     return queued
+
+
+def _routed(session: Session, escalation_id: int, settings: Settings
+            ) -> tuple[Settings, str | None]:
+    """The settings with the clinic's email in place, and the clinic's webhook (or None)."""
+    clinic = session.scalar(
+        select(ClinicRow)
+        .join(HandoutRow, HandoutRow.clinic_id == ClinicRow.id)
+        .join(EscalationRow, EscalationRow.handout_id == HandoutRow.id)
+        .where(EscalationRow.id == escalation_id))
+    if clinic is None:
+        return settings, None
+    changes: dict[str, Any] = {}
+    if clinic.email:
+        changes["notify_email"] = (clinic.email,)
+    if clinic.webhook_url:
+        changes["webhook_url"] = clinic.webhook_url
+    return replace(settings, **changes), clinic.webhook_url
 
 
 def _add(session: Session, channel: str, payload: dict[str, Any], escalation_id: int | None,
@@ -110,6 +138,7 @@ class Claim:
     key: str
     token: str
     payload: dict[str, Any]
+    handout_id: int | None = None  # set for a message to a patient
 
 
 def _free(now: dt.datetime) -> Any:
@@ -140,7 +169,8 @@ def claim(sessions: SessionFactory, message_id: int, due_at: dt.datetime,
         assert row is not None
         session.refresh(row)
         return Claim(id=row.id, channel=row.channel, attempts=row.attempts,
-                     key=row.idempotency_key, token=token, payload=json.loads(row.payload))
+                     key=row.idempotency_key, token=token, payload=json.loads(row.payload),
+                     handout_id=row.handout_id)
 
 
 def renew(sessions: SessionFactory, held: Claim, lease: dt.timedelta = LEASE) -> bool:
@@ -181,13 +211,37 @@ def kept_leased(sessions: SessionFactory, held: Claim, lease: dt.timedelta = LEA
         renewer.join()
 
 
-def _delivered(sessions: SessionFactory, held: Claim) -> None:
+def _delivered(sessions: SessionFactory, held: Claim, dropped: str | None = None) -> None:
+    """Record a message as done: sent, or (``dropped``, the reason) closed without sending.
+
+    A patient's message holds their link, address and number: once done, its payload is
+    erased, so the link lives in the database only while it waits.
+    """
+    values: dict[str, Any] = {"delivered_at": utcnow(), "claimed_until": None,
+                              "claim_token": None, "last_error": dropped}
+    if held.handout_id is not None:
+        values["payload"] = json.dumps({"kind": held.payload.get("kind"), "erased": True})
     with sessions() as session:
         session.execute(
-            update(OutboxRow).where(OutboxRow.id == held.id)
-            .values(delivered_at=utcnow(), claimed_until=None, claim_token=None, last_error=None)
+            update(OutboxRow).where(OutboxRow.id == held.id).values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+def _not_wanted(sessions: SessionFactory, held: Claim, now: dt.datetime) -> str | None:
+    """Why a patient's message must not go out now (the link ended or was revoked, or the
+    patient stopped the prompts), or None."""
+    if held.handout_id is None:
+        return None
+    with sessions() as session:
+        handout = handout_rows.get(session, held.handout_id)
+    if handout.revoked_at is not None:
+        return "not sent: the link was revoked"
+    if now >= handout.expires_at:
+        return "not sent: the link has ended"
+    if held.payload.get("kind") == "prompt" and handout.prompts_stopped_at is not None:
+        return "not sent: the patient stopped these messages"
+    return None
 
 
 def _failed(sessions: SessionFactory, held: Claim, error: Exception, settings: Settings) -> None:
@@ -231,6 +285,10 @@ def deliver_due(
         held = claim(sessions, message_id, due_at, lease)
         if held is None:
             continue  # another worker took it, or delivered it already
+        dropped = _not_wanted(sessions, held, due_at)
+        if dropped is not None:
+            _delivered(sessions, held, dropped)
+            continue
         with kept_leased(sessions, held, lease):
             try:
                 transport = transports.get(held.channel)

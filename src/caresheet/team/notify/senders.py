@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 SIGNATURE_HEADER = "X-Caresheet-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SEND_TIMEOUT = 10.0
+# A stored webhook payload's own address (a clinic's webhook); never part of the body sent.
+WEBHOOK_TARGET = "_target"
 
 
 @dataclass(frozen=True)
@@ -153,21 +155,60 @@ class Webhook(Transport):
     def send(self, message: Outgoing) -> None:
         """POST the JSON body, signed; any answer other than 2xx is a failure to retry."""
         settings = self.settings
-        if not settings.webhook_url:
+        fields = dict(message.payload)
+        url = fields.pop(WEBHOOK_TARGET, None) or settings.webhook_url
+        if not url:
             raise RuntimeError("CARESHEET_WEBHOOK_URL is not set")
-        body = json.dumps(message.payload, sort_keys=True).encode()
+        body = json.dumps(fields, sort_keys=True).encode()
         headers = {"Content-Type": "application/json", "User-Agent": "caresheet-notify",
                    IDEMPOTENCY_HEADER: message.key}
         if settings.webhook_secret:
             headers[SIGNATURE_HEADER] = sign(body, settings.webhook_secret)
-        response = httpx.post(settings.webhook_url, content=body, headers=headers,
-                              timeout=SEND_TIMEOUT)
+        response = httpx.post(url, content=body, headers=headers, timeout=SEND_TIMEOUT)
         if not 200 <= response.status_code < 300:
             raise RuntimeError(f"webhook answered HTTP {response.status_code}")
 
 
+class Sms(Transport):
+    """A text message to a patient through a gateway that speaks the Twilio REST shape: a form
+    POST of ``To``, ``From`` and ``Body`` to ``{url}/2010-04-01/Accounts/{account}/Messages.json``
+    with HTTP basic auth (account, token). The care team is never texted: escalations go by
+    email and webhook, so this transport is never enabled for them."""
+
+    channel = "sms"
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        return False  # for escalations; patient messages are queued by ``notify.patients``
+
+    @classmethod
+    def compose(cls, notice: EscalationNotice, link: str, settings: Settings) -> dict[str, Any]:
+        raise NotImplementedError("escalations are not sent by text message")
+
+    def endpoint(self) -> str:
+        settings = self.settings
+        return (f"{(settings.sms_url or '').rstrip('/')}/2010-04-01/Accounts/"
+                f"{settings.sms_account}/Messages.json")
+
+    def send(self, message: Outgoing) -> None:
+        """POST the form; any answer other than 2xx is a failure to retry."""
+        settings = self.settings
+        if not settings.sms_on:
+            raise RuntimeError("not set: " + ", ".join(settings.sms_missing()))
+        response = httpx.post(
+            self.endpoint(),
+            data={"To": message.payload["to"], "From": settings.sms_from or "",
+                  "Body": message.payload["body"]},
+            auth=(settings.sms_account or "", settings.sms_token or ""),
+            headers={"User-Agent": "caresheet-notify", IDEMPOTENCY_HEADER: message.key},
+            timeout=SEND_TIMEOUT,
+        )
+        if not 200 <= response.status_code < 300:
+            raise RuntimeError(f"SMS gateway answered HTTP {response.status_code}")
+
+
 # In the order their messages are queued.
-TRANSPORTS: tuple[type[Transport], ...] = (Email, Webhook)
+TRANSPORTS: tuple[type[Transport], ...] = (Email, Webhook, Sms)
 
 
 def transports_for(settings: Settings) -> dict[str, Transport]:

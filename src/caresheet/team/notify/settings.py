@@ -5,7 +5,8 @@ and pass the result down; nothing reads the environment inside a patient's check
 Variables: ``CARESHEET_SMTP_HOST``, ``_PORT`` (25), ``_USER``, ``_PASSWORD``, ``_FROM``,
 ``_STARTTLS`` (``true`` to upgrade the connection), ``CARESHEET_NOTIFY_EMAIL`` (comma-separated
 recipients), ``CARESHEET_WEBHOOK_URL``, ``CARESHEET_WEBHOOK_SECRET``, ``CARESHEET_BASE_URL``
-(for links), ``CARESHEET_NOTIFY_BACKOFF`` (first retry delay in seconds, 30) and
+(for links), ``CARESHEET_SMS_URL``, ``_ACCOUNT``, ``_TOKEN``, ``_FROM`` (a text-message gateway
+speaking the Twilio REST shape), ``CARESHEET_NOTIFY_BACKOFF`` (first retry delay in seconds, 30) and
 ``CARESHEET_NOTIFY_BACKOFF_MAX`` (3600).
 """
 
@@ -31,6 +32,10 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     backoff: float = 30.0
     backoff_max: float = 3600.0
+    sms_url: str | None = None
+    sms_account: str | None = None
+    sms_token: str | None = None
+    sms_from: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -56,6 +61,10 @@ class Settings:
             base_url=(get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             backoff=float(get("NOTIFY_BACKOFF") or 30),
             backoff_max=float(get("NOTIFY_BACKOFF_MAX") or 3600),
+            sms_url=(get("SMS_URL") or "").rstrip("/") or None,
+            sms_account=get("SMS_ACCOUNT"),
+            sms_token=get("SMS_TOKEN"),
+            sms_from=get("SMS_FROM"),
         )
 
     @property
@@ -65,6 +74,21 @@ class Settings:
     @property
     def webhook_on(self) -> bool:
         return bool(self.webhook_url)
+
+    @property
+    def patient_email_on(self) -> bool:
+        """Whether email to patients can be queued: an SMTP server is set."""
+        return bool(self.smtp_host)
+
+    @property
+    def sms_on(self) -> bool:
+        return bool(self.sms_url and self.sms_account and self.sms_token and self.sms_from)
+
+    def sms_missing(self) -> list[str]:
+        """The SMS variables not set, for the message that says why a text was not queued."""
+        values = {"CARESHEET_SMS_URL": self.sms_url, "CARESHEET_SMS_ACCOUNT": self.sms_account,
+                  "CARESHEET_SMS_TOKEN": self.sms_token, "CARESHEET_SMS_FROM": self.sms_from}
+        return [name for name, value in values.items() if not value]
 
 
 _lock = threading.Lock()
