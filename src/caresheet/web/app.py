@@ -18,6 +18,7 @@ from caresheet.web import (
     infobutton,
     public,
     sheets,
+    smart,
     team,
 )
 from caresheet.web.client import ForwardedScheme, TrustedProxies
@@ -33,6 +34,7 @@ ROUTERS = (
     cds_hooks.router,
     guide.router,
     guide_api.router,
+    smart.router,
     team.router,
 )
 
