@@ -117,7 +117,7 @@ def test_a_launch_keeps_its_secrets_on_the_server_and_its_state_once(store: Stor
     assert started.cookie not in repr(launch) and launch.state not in repr(launch)
     # A wrong state ends the launch's login: the right one cannot be tried after it.
     for state in ("wrong", query["state"]):
-        with pytest.raises(SmartLaunchError, match="state|no open login"):
+        with pytest.raises(SmartLaunchError, match=r"state|no open login"):
             smart.complete(store, cookie=started.cookie, state=state, code="c", error=None,
                            redirect_uri="https://cs.example/smart/callback", ip=None,
                            now=now())

@@ -146,7 +146,8 @@ def start_ehr(alg: str) -> EhrPeer:
     line = process.stdout.readline()
     if not line:
         process.kill()
-        pytest.fail(f"the test EHR did not start: {process.stderr.read() if process.stderr else ''}")
+        errors = process.stderr.read() if process.stderr else ""
+        pytest.fail(f"the test EHR did not start: {errors}")
     addresses = json.loads(line)
     return EhrPeer(addresses["auth"], addresses["fhir"], process)
 
