@@ -16,7 +16,9 @@
 // EHR_CHART holds the patients, orders and procedures, and `refuseWritesFor` (subjects whose
 // new documents the EHR refuses with 403).
 // Prints one JSON line with the addresses, then serves until killed.
+import fs from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { OAuth2Issuer, OAuth2Server } from 'oauth2-mock-server';
 
 const ALG = process.env.EHR_ALG || 'RS256';
@@ -101,6 +103,26 @@ auth.service.on('beforeResponse', async (response, req) => {
 });
 
 const keysUrl = `${authUrl}/jwks`;
+
+// A SMART app written with the reference client library (npm fhirclient), served from this EHR's
+// origin: it proves that this test EHR launches the way real SMART apps expect, so the tests of
+// caresheet's own launch run against a faithful peer.
+const CLIENT_JS = createRequire(import.meta.url).resolve('fhirclient/build/fhir-client.js');
+const APP_PAGE = `<!doctype html><html><head><title>fhirclient app</title>
+<script src="/fhir/_test/fhir-client.js"></script></head><body><script>
+const query = new URLSearchParams(location.search);
+if (query.has('code') || query.has('error')) {
+  FHIR.oauth2.ready()
+    .then((client) => client.request('Patient/' + client.patient.id)
+      .then((patient) => { document.body.dataset.family = patient.name[0].family;
+                           document.body.dataset.encounter = client.encounter.id || ''; }))
+    .catch((error) => { document.body.dataset.error = String(error); });
+} else {
+  FHIR.oauth2.authorize({ iss: query.get('iss'), launch: query.get('launch'),
+    clientId: 'fhirclient-app', scope: 'launch openid fhirUser patient/Patient.rs',
+    redirectUri: '/fhir/_test/app.html', pkceMode: 'required' });
+}
+</script></body></html>`;
 let jose;
 async function validAccess(header) {
   const token = (header || '').replace(/^Bearer /, '');
@@ -135,6 +157,14 @@ fhir.on('request', async (req, res) => {
   const path = url.pathname.replace(/^\/fhir/, '');
   if (path === '/_test/documents') return send(res, 200, documents, 'application/json');
   if (path === '/_test/log') return send(res, 200, log, 'application/json');
+  if (path === '/_test/fhir-client.js') {
+    res.writeHead(200, { 'Content-Type': 'text/javascript' });
+    return res.end(fs.readFileSync(CLIENT_JS));
+  }
+  if (path === '/_test/app.html') {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    return res.end(APP_PAGE);
+  }
   if (path === '/.well-known/smart-configuration') {
     return send(res, 200, {
       issuer: authUrl, jwks_uri: keysUrl,

@@ -451,3 +451,14 @@ def test_an_ehr_that_is_down_is_refused(setup: Setup) -> None:
 def test_the_screen_needs_a_launch(setup: Setup) -> None:
     response = httpx.get(f"{setup.server.url}/smart/app", timeout=30)
     assert response.status_code == 400 and "needs a launch from the EHR" in response.text
+
+
+def test_the_test_ehr_launches_a_reference_smart_client(setup: Setup, page: Any) -> None:
+    """The peer itself: npm fhirclient (client-js) does an EHR launch against the test EHR and
+    reads the patient in context; were the peer not SMART, the tests above would prove little."""
+    page.goto(f"{setup.ehr.fhir}/_test/app.html?iss={setup.ehr.fhir}&launch=L-ok")
+    page.wait_for_function("document.body.dataset.family || document.body.dataset.error",
+                           timeout=20_000)
+    assert page.evaluate("document.body.dataset.error") is None
+    assert page.evaluate("document.body.dataset.family") == "Ruiz"
+    assert page.evaluate("document.body.dataset.encounter") == "e1"
