@@ -219,6 +219,10 @@ class SmartLaunchError(CaresheetError):
     status = 400
     code = "smart_launch_failed"
 
+    def __init__(self, message: str, check: str = "launch") -> None:
+        self.check = check  # the audit's short name for the check that failed
+        super().__init__(message)
+
 
 class SmartAccessError(SmartLaunchError):
     """The EHR's user maps to no active caresheet account that may issue handouts."""

@@ -264,6 +264,10 @@ def test_ehr_launch_issue_and_write_back_in_the_browser(setup: Setup, page: Any)
     [smart_cookie] = [c for c in cookies if c["name"] == "caresheet_smart"]
     assert smart_cookie["httpOnly"] and smart_cookie["sameSite"] == "Lax"
     assert token not in setup.server.output()
+    [callback] = [u for u in urls if "/smart/callback?" in u]
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    assert "/smart/callback?<redacted>" in setup.server.output()
+    assert code not in setup.server.output()
 
 
 def test_the_authorize_request_is_what_smart_asks(setup: Setup) -> None:

@@ -166,12 +166,13 @@ def discover(iss: str) -> Endpoints:
 # ---------------------------------------------------------------- step 1: the launch
 
 
-def refuse(store: Store, check: str, ehr: str | None, ip: str | None, now: dt.datetime,
+def refuse(store: Store, ehr: str | None, ip: str | None, now: dt.datetime,
            error: SmartLaunchError) -> SmartLaunchError:
-    """Audit a refused launch in its own transaction, and give the error to raise."""
+    """Audit a refused launch (the check that failed, and our own words for it) in its own
+    transaction, and give the error to raise."""
     with store.session() as session:
         audit.record(session, ACTOR, "smart.refused", f"ehr:{ehr or 'unknown'}", ip,
-                     {"check": check, "reason": str(error)[:200]}, now)
+                     {"check": error.check, "reason": str(error)[:200]}, now)
     return error
 
 
@@ -186,16 +187,17 @@ def begin(store: Store, *, iss: str, launch: str | None, redirect_uri: str,
     with store.session(write=False) as session:
         ehr = rows.ehr_by_iss(session, iss.strip()) if iss.strip() else None
     if ehr is None:
-        raise refuse(store, "unknown_iss", None, ip, now, SmartLaunchError(
+        raise refuse(store, None, ip, now, SmartLaunchError(
             "This EHR is not registered with caresheet, so it cannot open it. Ask your "
-            "caresheet administrator to add it (caresheet ehr add)."))
+            "caresheet administrator to add it (caresheet ehr add).", "unknown_iss"))
     if launch is not None and not 1 <= len(launch) <= 500:
-        raise refuse(store, "bad_launch", ehr.name, ip, now,
-                     SmartLaunchError("the launch value from the EHR is empty or too long"))
+        raise refuse(store, ehr.name, ip, now, SmartLaunchError(
+            "the launch value from the EHR is empty or too long", "bad_launch"))
     try:
         endpoints = discover(ehr.iss)
     except SmartLaunchError as error:
-        raise refuse(store, "discovery", ehr.name, ip, now, error) from None
+        error.check = "discovery"
+        raise refuse(store, ehr.name, ip, now, error) from None
     cookie, state = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(24)
     scope = ehr.scope
@@ -236,8 +238,8 @@ def _exchange(ehr: SmartEhr, launch: Launch, code: str, redirect_uri: str) -> di
                               headers={"Accept": "application/json"}, timeout=TIMEOUT_SECONDS)
     except httpx.HTTPError:
         raise SmartLaunchError(
-            "the EHR's login server did not answer: it may be down. Launch again later."
-        ) from None
+            "the EHR's login server did not answer: it may be down. Launch again later.",
+            "ehr_down") from None
     try:
         body = response.json()
     except ValueError:
@@ -247,9 +249,10 @@ def _exchange(ehr: SmartEhr, launch: Launch, code: str, redirect_uri: str) -> di
         raise SmartLaunchError(
             "the EHR refused to finish the login"
             + (f" ({str(reason)[:60]})" if reason else f" (HTTP {response.status_code})")
-            + ": the code may have been used already. Launch caresheet again from the EHR.")
+            + ": the code may have been used already. Launch caresheet again from the EHR.",
+            "code")
     if not isinstance(body.get("access_token"), str) or not body["access_token"]:
-        raise SmartLaunchError("the EHR's answer has no access token")
+        raise SmartLaunchError("the EHR's answer has no access token", "code")
     return body
 
 
@@ -257,7 +260,8 @@ def verify_id_token(ehr: SmartEhr, launch: Launch, id_token: str,
                     keys: KeySets = KEYS) -> dict[str, Any]:
     """The id_token's claims, if signed by the EHR's key for us, live, and with our nonce."""
     if not launch.jwks_uri:
-        raise SmartLaunchError("the EHR publishes no jwks_uri, so its id_token cannot be checked")
+        raise SmartLaunchError(
+            "the EHR publishes no jwks_uri, so its id_token cannot be checked", "id_token")
     try:
         claims = verify(
             id_token, keys=keys, jwks_url=launch.jwks_uri,
@@ -265,9 +269,10 @@ def verify_id_token(ehr: SmartEhr, launch: Launch, id_token: str,
             issuer=launch.issuer or ehr.iss, audiences=[ehr.client_id],
             required=("iss", "aud", "exp", "iat", "sub"))
     except AuthenticationError as error:
-        raise SmartLaunchError(f"the EHR's id_token was refused: {error}") from None
+        raise SmartLaunchError(f"the EHR's id_token was refused: {error}", "id_token") from None
     if not secrets.compare_digest(str(claims.get("nonce", "")), launch.nonce):
-        raise SmartLaunchError("the EHR's id_token was refused: its nonce is not this launch's")
+        raise SmartLaunchError(
+            "the EHR's id_token was refused: its nonce is not this launch's", "id_token")
     return claims
 
 
@@ -287,11 +292,11 @@ def _account(session: Any, ehr: SmartEhr, claims: dict[str, Any]) -> User:
     if user is None:
         raise SmartAccessError(
             "Your EHR login is not linked to a caresheet account. Ask your caresheet "
-            "administrator to link it (caresheet user link-ehr).")
+            "administrator to link it (caresheet user link-ehr).", "account")
     if not user.active or user.role not in (Role.CLINICIAN, Role.ADMIN):
         raise SmartAccessError(
             f"The caresheet account {user.email} cannot issue handouts: it needs to be an "
-            "active clinician or admin.")
+            "active clinician or admin.", "account")
     return user
 
 
@@ -309,31 +314,32 @@ def complete(store: Store, *, cookie: str, state: str | None, code: str | None,
             ehr = rows.ehr_by_id(session, launch.ehr_id)
         ehr_name = ehr.name
     if launch is None or launch.state is None:
-        raise refuse(store, "state", ehr_name, ip, now, SmartLaunchError(
+        raise refuse(store, ehr_name, ip, now, SmartLaunchError(
             "This launch has no open login (it ended, was already used, or the cookie is "
-            "missing). Launch caresheet again from the EHR."))
+            "missing). Launch caresheet again from the EHR.", "state"))
     if not state or not secrets.compare_digest(state, launch.state):
-        raise refuse(store, "state", ehr_name, ip, now, SmartLaunchError(
+        raise refuse(store, ehr_name, ip, now, SmartLaunchError(
             "The login came back with the wrong state, so it may not be yours. Launch "
-            "caresheet again from the EHR."))
+            "caresheet again from the EHR.", "state"))
     if error or not code:
-        raise refuse(store, "authorize", ehr_name, ip, now, SmartLaunchError(
-            f"The EHR did not authorize caresheet ({(error or 'no code')[:60]})."))
+        raise refuse(store, ehr_name, ip, now, SmartLaunchError(
+            f"The EHR did not authorize caresheet ({(error or 'no code')[:60]}).", "authorize"))
     try:
         tokens = _exchange(ehr, launch, code, redirect_uri)
         id_token = tokens.get("id_token")
         if not isinstance(id_token, str):
-            raise SmartLaunchError("the EHR sent no id_token, so we cannot tell who you are")
+            raise SmartLaunchError(
+                "the EHR sent no id_token, so we cannot tell who you are", "id_token")
         claims = verify_id_token(ehr, launch, id_token)
         patient = tokens.get("patient")
         if not isinstance(patient, str) or not patient.strip():
             raise SmartLaunchError(
                 "The EHR did not say which patient this is. Open caresheet from a "
-                "patient's chart.")
+                "patient's chart.", "patient")
         with store.session(write=False) as session:
             user = _account(session, ehr, claims)
     except SmartLaunchError as failure:
-        raise refuse(store, _check_of(failure), ehr_name, ip, now, failure) from None
+        raise refuse(store, ehr_name, ip, now, failure) from None
     encounter = tokens.get("encounter")
     lifetime = tokens.get("expires_in")
     hours = dt.timedelta(hours=SESSION_HOURS)
@@ -353,18 +359,6 @@ def complete(store: Store, *, cookie: str, state: str | None, code: str | None,
         authorized = rows.launch(session, cookie, now)
     assert authorized is not None
     return authorized
-
-
-def _check_of(failure: SmartLaunchError) -> str:
-    """The audit's short name for the check that failed."""
-    text = str(failure)
-    if isinstance(failure, SmartAccessError):
-        return "account"
-    for word, check in (("id_token", "id_token"), ("patient", "patient"),
-                        ("down", "ehr_down"), ("refused to finish", "code")):
-        if word in text:
-            return check
-    return "token"
 
 
 def current(store: Store, cookie: str | None, now: dt.datetime) -> tuple[Launch, SmartEhr, User]:

@@ -119,5 +119,7 @@ def issue(
         audit.record(session, user.actor,
                      "smart.writeback" if failure is None else "smart.writeback_failed",
                      f"handout:{issued.handout.id}", ip,
-                     {"ehr": ehr.name, "document": document_id, "reason": failure}, now)
+                     # Our words only: the EHR's own message may quote the chart.
+                     {"ehr": ehr.name, "document": document_id,
+                      "reason": failure.split(":")[0] if failure else None}, now)
     return IssuedInEhr(issued, sheet, link, saved, contact)
