@@ -127,6 +127,26 @@ def test_a_launch_keeps_its_secrets_on_the_server_and_its_state_once(store: Stor
     assert checks == ["state", "state"]
 
 
+def test_a_token_endpoint_that_is_down_is_named(store: Store) -> None:
+    config = {"issuer": "https://auth.example", "jwks_uri": "https://auth.example/jwks",
+              "authorization_endpoint": "https://auth.example/authorize",
+              "token_endpoint": closed_port_url()}
+    with serving({"/fhir/.well-known/smart-configuration": config}) as ehr:
+        register(store, f"{ehr.url}/fhir")
+        started = smart.begin(store, iss=f"{ehr.url}/fhir", launch="abc",
+                              redirect_uri="https://cs.example/smart/callback", app_context=None,
+                              ip=None, now=now())
+    state = parse_qs(urlsplit(started.redirect).query)["state"][0]
+    with pytest.raises(SmartLaunchError, match="may be down") as refused:
+        smart.complete(store, cookie=started.cookie, state=state, code="c", error=None,
+                       redirect_uri="https://cs.example/smart/callback", ip=None, now=now())
+    assert refused.value.check == "ehr_down"
+    # Removing the EHR ends its launches (and would keep its write-backs).
+    smart.unregister(store, "main")
+    with store.session(write=False) as session:
+        assert rows.launch(session, started.cookie, now()) is None
+
+
 def test_an_unknown_iss_is_refused_and_audited(store: Store) -> None:
     with pytest.raises(SmartLaunchError, match="not registered"):
         smart.begin(store, iss="https://nobody.example/fhir", launch="x",

@@ -32,7 +32,6 @@ from caresheet.team import audit
 from ehr.conftest import caresheet
 from helpers import REPO_ROOT, LiveServer, require
 from render.fhir_check import validate
-from render.live import running
 
 SCRIPT = Path(__file__).with_name("smart_ehr.mjs")
 CLIENT_ID = "caresheet-test"
@@ -163,7 +162,10 @@ def add_user(server: LiveServer, email: str, role: str) -> None:
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     ehr = start_ehr("RS256")
     try:
-        with running("sqlite", Path(tmp_path_factory.mktemp("smart"))) as server:
+        folder = Path(tmp_path_factory.mktemp("smart"))
+        # A longer start-up wait than the default: this module runs beside a busy suite.
+        with LiveServer(f"sqlite:///{folder}/caresheet.db", workdir=folder,
+                        startup_timeout=90) as server:
             for args in (
                 ["ehr", "add", "test-ehr", "--iss", ehr.fhir, "--client-id", CLIENT_ID,
                  "--clinic", "North"],

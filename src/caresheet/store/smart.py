@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, delete, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 # Known for the foreign keys to handouts and users.
@@ -76,7 +76,9 @@ class SmartWritebackRow(Base):
     __tablename__ = "smart_writebacks"
 
     handout_id: Mapped[int] = mapped_column(ForeignKey("handouts.id"), primary_key=True)
-    ehr_id: Mapped[int] = mapped_column(ForeignKey("smart_ehrs.id", ondelete="CASCADE"))
+    # Kept when the EHR is removed: the handout's history outlives the registration.
+    ehr_id: Mapped[int | None] = mapped_column(
+        ForeignKey("smart_ehrs.id", ondelete="SET NULL"), nullable=True)
     document_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
@@ -144,9 +146,14 @@ def list_ehrs(session: Session) -> list[SmartEhr]:
 
 
 def remove_ehr(session: Session, name: str) -> None:
-    found = session.execute(delete(SmartEhrRow).where(SmartEhrRow.name == name))
-    if getattr(found, "rowcount", 0) == 0:
-        raise NotFoundError(f"no EHR is registered as {name!r}")
+    """Forget an EHR, its user links and its launches in flight (said here, not left to each
+    dialect's cascade); write-backs stay, without the EHR."""
+    ehr = ehr_by_name(session, name)
+    session.execute(delete(SmartLaunchRow).where(SmartLaunchRow.ehr_id == ehr.id))
+    session.execute(delete(SmartUserLinkRow).where(SmartUserLinkRow.ehr_id == ehr.id))
+    session.execute(update(SmartWritebackRow).where(SmartWritebackRow.ehr_id == ehr.id)
+                    .values(ehr_id=None))
+    session.execute(delete(SmartEhrRow).where(SmartEhrRow.id == ehr.id))
 
 
 # ---------------------------------------------------------------- EHR users
@@ -261,18 +268,13 @@ def authorize(session: Session, cookie: str, *, user_id: int, access_token: str,
     row.expires_at = expires_at
 
 
-def end_launch(session: Session, cookie: str) -> None:
-    session.execute(delete(SmartLaunchRow).where(SmartLaunchRow.session_hash
-                                                 == session_hash(cookie)))
-
-
 # ---------------------------------------------------------------- write-back
 
 
 @dataclass(frozen=True, slots=True)
 class Writeback:
     handout_id: int
-    ehr_id: int
+    ehr_id: int | None
     document_id: str | None
     error: str | None
     at: dt.datetime
@@ -282,9 +284,9 @@ def record_writeback(session: Session, handout_id: int, ehr_id: int, document_id
                      error: str | None, now: dt.datetime) -> Writeback:
     row = session.get(SmartWritebackRow, handout_id)
     if row is None:
-        row = SmartWritebackRow(handout_id=handout_id, ehr_id=ehr_id)
+        row = SmartWritebackRow(handout_id=handout_id)
         session.add(row)
-    row.document_id, row.error, row.at = document_id, error, now
+    row.ehr_id, row.document_id, row.error, row.at = ehr_id, document_id, error, now
     session.flush()
     return Writeback(handout_id, ehr_id, document_id, error, now)
 

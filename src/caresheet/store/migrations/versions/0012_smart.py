@@ -73,13 +73,13 @@ def upgrade() -> None:
     op.create_table(
         "smart_writebacks",
         sa.Column("handout_id", sa.Integer(), nullable=False),
-        sa.Column("ehr_id", sa.Integer(), nullable=False),
+        sa.Column("ehr_id", sa.Integer(), nullable=True),
         sa.Column("document_id", sa.String(200), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("at", When, nullable=False),
         sa.ForeignKeyConstraint(["handout_id"], ["handouts.id"],
                                 name="fk_smart_writebacks_handout_id_handouts"),
-        sa.ForeignKeyConstraint(["ehr_id"], ["smart_ehrs.id"], ondelete="CASCADE",
+        sa.ForeignKeyConstraint(["ehr_id"], ["smart_ehrs.id"], ondelete="SET NULL",
                                 name="fk_smart_writebacks_ehr_id_smart_ehrs"),
         sa.PrimaryKeyConstraint("handout_id", name="pk_smart_writebacks"),
     )
