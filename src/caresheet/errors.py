@@ -19,7 +19,8 @@
     ├── PrefetchMissingError         412          a CDS Hooks call lacks data we cannot fetch
     ├── FhirServerError              502          the EHR's FHIR server failed us
     ├── SmartLaunchError             400          a SMART launch went wrong (state, code, token)
-    │   └── SmartAccessError         403          the EHR user has no caresheet account here
+    │   ├── SmartAccessError         403          the EHR user has no caresheet account here
+    │   └── SmartSessionError        401          a launched screen used without a live launch
     └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
@@ -229,3 +230,11 @@ class SmartAccessError(SmartLaunchError):
 
     status = 403
     code = "forbidden"
+
+
+class SmartSessionError(SmartLaunchError):
+    """A launched screen was asked for without a live, authorized SMART launch in the browser
+    (no cookie, an ended launch): a staff login does not stand in for one."""
+
+    status = 401
+    code = "unauthorized"

@@ -456,7 +456,7 @@ def test_an_ehr_that_is_down_is_refused(setup: Setup) -> None:
 
 def test_the_screen_needs_a_launch(setup: Setup) -> None:
     response = httpx.get(f"{setup.server.url}/smart/app", timeout=30)
-    assert response.status_code == 400 and "needs a launch from the EHR" in response.text
+    assert response.status_code == 401 and "needs a launch from the EHR" in response.text
 
 
 def test_the_test_ehr_launches_a_reference_smart_client(setup: Setup, page: Any) -> None:

@@ -36,6 +36,7 @@ from caresheet.errors import (
     NotFoundError,
     SmartAccessError,
     SmartLaunchError,
+    SmartSessionError,
 )
 from caresheet.store import smart as rows
 from caresheet.store.db import Store
@@ -366,6 +367,7 @@ def current(store: Store, cookie: str | None, now: dt.datetime) -> tuple[Launch,
     with store.session(write=False) as session:
         launch = rows.launch(session, cookie or "", now)
         if launch is None or not launch.authorized or launch.user_id is None:
-            raise SmartLaunchError("This screen needs a launch from the EHR, and there is none "
-                                   "(or it has ended). Open caresheet again from the chart.")
+            raise SmartSessionError(
+                "This screen needs a launch from the EHR, and there is none (or it has "
+                "ended). Open caresheet again from the chart.", "session")
         return launch, rows.ehr_by_id(session, launch.ehr_id), get_user(session, launch.user_id)

@@ -131,7 +131,7 @@ async def issue(request: Request, store: StoreDep) -> Response:
     if not current.csrf_token or not hmac.compare_digest(
             fields.get("csrf_token", ""), current.csrf_token):
         raise SmartLaunchError("The form has expired or did not come from this screen. "
-                               "Open caresheet again from the chart.")
+                               "Open caresheet again from the chart.", "csrf")
     sheet = await run_in_threadpool(_sheet, store, fields.get("code", "")[:16],
                                     fields.get("language", "en")[:16])
     if sheet is None:
