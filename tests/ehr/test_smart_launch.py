@@ -30,7 +30,7 @@ from sqlalchemy import text
 from caresheet.store.db import Store
 from caresheet.team import audit
 from ehr.conftest import caresheet
-from helpers import REPO_ROOT, LiveServer, require
+from helpers import REPO_ROOT, LiveServer, axe_violations, require
 from render.fhir_check import validate
 
 SCRIPT = Path(__file__).with_name("smart_ehr.mjs")
@@ -224,12 +224,14 @@ def test_ehr_launch_issue_and_write_back_in_the_browser(setup: Setup, page: Any)
     # The first suggestion is chosen, in the patient's language (P586 has a Spanish version).
     assert page.locator("#issue-form input[name=code]").input_value() == "P586"
     assert page.locator("#issue-form input[name=language]").input_value() == "es"
+    assert axe_violations(page) == []
     page.fill("#phone", "555 010 3000")  # the clinician may change what the chart said
     page.fill("#param-lie_flat_hours", "2")
     page.fill("#procedure_time", "2026-11-30T09:30")
     page.fill("#zone", "America/New_York")
     page.click("#issue-form button[type=submit]")
     assert "is ready" in page.locator("h1").inner_text()
+    assert axe_violations(page) == []
     notice = page.locator("#writeback").inner_text()
     assert "Saved to the chart" in notice
     link = page.locator("#private-link").inner_text().strip()
@@ -290,11 +292,13 @@ def test_the_authorize_request_is_what_smart_asks(setup: Setup) -> None:
     assert "caresheet_smart" in response.cookies
 
 
-def test_an_ehr_signing_with_es384_launches_too(setup: Setup) -> None:
+def test_an_ehr_signing_with_es384_and_a_confidential_client_launch_too(setup: Setup) -> None:
+    """ES384 id_tokens; and a client secret sent as HTTP Basic (the test EHR takes the client id
+    from it for the id_token's aud, so a launch that verifies proves it was sent)."""
     other = start_ehr("ES384")
     try:
         done = caresheet(setup.server, "ehr", "add", "es-ehr", "--iss", other.fhir,
-                         "--client-id", CLIENT_ID)
+                         "--client-id", CLIENT_ID, "--client-secret", "s3cret-value")
         assert done.returncode == 0, done.stderr
         done = caresheet(setup.server, "user", "link-ehr", NURSE, "--ehr", "es-ehr",
                          "--fhir-user", PRACTITIONER)
