@@ -86,8 +86,8 @@ auth.service.on('beforeTokenSigning', (token, req) => {
       token.payload.iat -= 7200;
       token.payload.exp = Math.floor(Date.now() / 1000) - 3600;
     }
-  } else {
-    token.payload.aud = fhirBase; // the access token is for the FHIR server
+  } else if (token.payload.aud === undefined) {
+    token.payload.aud = fhirBase; // a launch's access token is for the EHR's FHIR server
   }
 });
 

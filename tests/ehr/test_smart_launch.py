@@ -356,19 +356,24 @@ def test_a_form_without_the_launch_s_csrf_token_is_refused(setup: Setup) -> None
     assert "did not come from this screen" in answer.text
 
 
+def issue_and_check_in(setup: Setup, client: httpx.Client) -> str:
+    """Issue P586 on the launched screen, check in as the patient; the handout's id."""
+    screen = client.get(f"{setup.server.url}/smart/app")
+    csrf = screen.text.split('name="csrf_token" value="')[1].split('"')[0]
+    answer = client.post(f"{setup.server.url}/smart/handouts", data={
+        "csrf_token": csrf, "code": "P586", "language": "en",
+        "procedure_time": "2026-11-30T09:30", "zone": "UTC", "expires_days": "30"})
+    link = answer.text.split('id="private-link">')[1].split("<")[0].strip()
+    token = link.rsplit("/", 1)[1]
+    saved = httpx.post(f"{setup.server.url}/api/handouts/{token}/checkins",
+                       json={"answers": {"fever": "yes"}}, timeout=30)
+    assert saved.status_code == 201, saved.text
+    return answer.text.split("Handout #")[1].split(" ")[0]
+
+
 def test_check_ins_are_readable_in_a_smart_session(setup: Setup) -> None:
     with launched(setup, "L-ok3") as client:
-        screen = client.get(f"{setup.server.url}/smart/app")
-        csrf = screen.text.split('name="csrf_token" value="')[1].split('"')[0]
-        answer = client.post(f"{setup.server.url}/smart/handouts", data={
-            "csrf_token": csrf, "code": "P586", "language": "en",
-            "procedure_time": "2026-11-30T09:30", "zone": "UTC", "expires_days": "30"})
-        link = answer.text.split('id="private-link">')[1].split("<")[0].strip()
-        handout = answer.text.split("Handout #")[1].split(" ")[0]
-        token = link.rsplit("/", 1)[1]
-        saved = httpx.post(f"{setup.server.url}/api/handouts/{token}/checkins",
-                           json={"answers": {"fever": "yes"}}, timeout=30)
-        assert saved.status_code == 201, saved.text
+        handout = issue_and_check_in(setup, client)
         read = client.get(f"{setup.server.url}/fhir/QuestionnaireResponse",
                           params={"handout": handout})
         assert read.status_code == 200, read.text
@@ -376,6 +381,33 @@ def test_check_ins_are_readable_in_a_smart_session(setup: Setup) -> None:
     anonymous = httpx.get(f"{setup.server.url}/fhir/QuestionnaireResponse",
                           params={"handout": handout}, timeout=30)
     assert anonymous.status_code == 401
+
+
+def test_check_ins_are_readable_with_the_ehr_s_access_token(setup: Setup) -> None:
+    """A token from the EHR's authorization server (here by its client-credentials grant), for
+    caresheet's FHIR base and with a user or system read scope."""
+    with launched(setup, "L-ok3") as client:  # the launch taught caresheet the EHR's issuer
+        handout = issue_and_check_in(setup, client)
+    ours = f"{setup.server.url}/fhir"
+
+    def token(scope: str, aud: str = ours) -> dict[str, str]:
+        answer = httpx.post(f"{setup.ehr.auth}/token", timeout=30, data={
+            "grant_type": "client_credentials", "scope": scope, "aud": aud})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    path = f"{ours}/QuestionnaireResponse?handout={handout}"
+    good = token("system/QuestionnaireResponse.rs")
+    for _ in range(2):  # an access token is good until it expires, unlike a CDS Hooks JWT
+        read = httpx.get(path, headers=good, timeout=30)
+        assert read.status_code == 200, read.text
+    validate(read.json())
+    assert httpx.get(path, headers=token("system/QuestionnaireResponse.rs", setup.ehr.fhir),
+                     timeout=30).status_code == 401  # for the EHR's own server, not ours
+    assert httpx.get(path, headers=token("patient/QuestionnaireResponse.rs"),
+                     timeout=30).status_code == 401
+    reads = [e for e in setup.events("handout.read") if e.target == f"handout:{handout}"]
+    assert any(e.actor.startswith("smart-ehr:test-ehr") for e in reads)
 
 
 # ---------------------------------------------------------------- bad flows

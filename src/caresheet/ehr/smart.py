@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from caresheet.ehr.jwks import ASYMMETRIC, KeySets, verify
+from caresheet.ehr.jwks import ASYMMETRIC, KeySets, unverified_claims, verify
 from caresheet.errors import (
     AuthenticationError,
     BadInputError,
@@ -212,6 +213,7 @@ def begin(store: Store, *, iss: str, launch: str | None, redirect_uri: str,
     if launch is not None:
         query["launch"] = launch
     with store.session() as session:
+        rows.remember_endpoints(session, ehr.id, endpoints.issuer, endpoints.jwks_uri)
         rows.start_launch(
             session, cookie=cookie, ehr_id=ehr.id, state=state, code_verifier=verifier,
             nonce=nonce, token_endpoint=endpoints.token, jwks_uri=endpoints.jwks_uri,
@@ -360,6 +362,34 @@ def complete(store: Store, *, cookie: str, state: str | None, code: str | None,
         authorized = rows.launch(session, cookie, now)
     assert authorized is not None
     return authorized
+
+
+READ_SCOPE = re.compile(r"^(user|system)/(QuestionnaireResponse|\*)\.(read|\*|c?r[uds]*)$")
+
+
+def bearer_reader(store: Store, token: str, audience: str, keys: KeySets = KEYS) -> str | None:
+    """The actor of an access token a registered EHR's authorization server signed for our
+    FHIR base (``aud``), with a user- or system-level read scope for QuestionnaireResponse;
+    None when the token's issuer is no SMART EHR's (another reader may know it).
+
+    A patient-level scope is refused: a check-in's handout is not tied to the EHR's patient id.
+    Blocking (it may fetch the EHR's keys): call it from a worker thread.
+    """
+    issuer = unverified_claims(token).get("iss")
+    if not isinstance(issuer, str) or not issuer:
+        return None
+    with store.session(write=False) as session:
+        ehr = rows.ehr_by_auth_issuer(session, issuer)
+    if ehr is None or not ehr.jwks_uri:
+        return None
+    claims = verify(token, keys=keys, jwks_url=ehr.jwks_uri, algorithms=sorted(ASYMMETRIC),
+                    issuer=issuer, audiences=[audience], required=("iss", "aud", "exp"))
+    scopes = str(claims.get("scope", "")).split()
+    if not any(READ_SCOPE.match(s) for s in scopes):
+        raise AuthenticationError(
+            "the token's scope does not allow reading check-ins (ask for "
+            "user/QuestionnaireResponse.rs or system/QuestionnaireResponse.rs)")
+    return f"smart-ehr:{ehr.name}:{str(claims.get('sub') or claims.get('client_id') or '')[:60]}"
 
 
 def current(store: Store, cookie: str | None, now: dt.datetime) -> tuple[Launch, SmartEhr, User]:

@@ -38,6 +38,9 @@ class SmartEhrRow(Base):
     scope: Mapped[str] = mapped_column(Text)
     clinic: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # Learned from discovery at each launch: whose signed tokens are this EHR's.
+    auth_issuer: Mapped[str | None] = mapped_column(String(400), nullable=True, index=True)
+    jwks_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SmartUserLinkRow(Base):
@@ -97,6 +100,8 @@ class SmartEhr:
     scope: str
     clinic: str | None
     created_at: dt.datetime
+    auth_issuer: str | None = None
+    jwks_uri: str | None = None
 
     def __repr__(self) -> str:  # the secret never reaches a log line
         return f"SmartEhr(name={self.name!r}, iss={self.iss!r}, client_id={self.client_id!r})"
@@ -104,7 +109,7 @@ class SmartEhr:
 
 def _ehr(row: SmartEhrRow) -> SmartEhr:
     return SmartEhr(row.id, row.name, row.iss, row.client_id, row.client_secret, row.scope,
-                    row.clinic, row.created_at)
+                    row.clinic, row.created_at, row.auth_issuer, row.jwks_uri)
 
 
 def add_ehr(session: Session, *, name: str, iss: str, client_id: str, client_secret: str | None,
@@ -139,6 +144,19 @@ def ehr_by_id(session: Session, ehr_id: int) -> SmartEhr:
     if row is None:
         raise NotFoundError(f"no EHR with id {ehr_id}")
     return _ehr(row)
+
+
+def remember_endpoints(session: Session, ehr_id: int, auth_issuer: str | None,
+                       jwks_uri: str | None) -> None:
+    row = session.get(SmartEhrRow, ehr_id)
+    if row is not None and auth_issuer and jwks_uri:
+        row.auth_issuer, row.jwks_uri = auth_issuer[:400], jwks_uri
+
+
+def ehr_by_auth_issuer(session: Session, auth_issuer: str) -> SmartEhr | None:
+    row = session.scalars(
+        select(SmartEhrRow).where(SmartEhrRow.auth_issuer == auth_issuer)).first()
+    return None if row is None else _ehr(row)
 
 
 def list_ehrs(session: Session) -> list[SmartEhr]:

@@ -193,6 +193,16 @@ Reader = Callable[[Request, Store], Awaitable[str | None]]
 _JWT = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
 
 
+async def _smart_bearer(request: Request, store: Store) -> str | None:
+    """An access token from a registered SMART EHR's authorization server, for this FHIR
+    base; None when the bearer is not a JWT or not a SMART EHR's (the CDS reader is next)."""
+    header = request.headers.get("authorization", "")
+    token = header.partition(" ")[2].strip()
+    if not header.lower().startswith("bearer ") or not _JWT.match(token):
+        return None
+    return await run_in_threadpool(smart.bearer_reader, store, token, base_url(request))
+
+
 async def _signed_jwt(request: Request, store: Store) -> str | None:
     """A CDS client's JWT (as CDS Hooks signs it) with ``aud`` the FHIR base; None if absent.
 
@@ -232,7 +242,7 @@ async def _smart_launch(request: Request, store: Store) -> str | None:
 
 
 # The ways a caller may prove who they are, tried in order; the first that names one wins.
-READERS: tuple[Reader, ...] = (_signed_jwt, _care_team, _smart_launch)
+READERS: tuple[Reader, ...] = (_smart_bearer, _signed_jwt, _care_team, _smart_launch)
 
 
 async def check_in_reader(request: Request, store: StoreDep) -> str:

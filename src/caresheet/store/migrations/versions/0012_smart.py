@@ -28,10 +28,13 @@ def upgrade() -> None:
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("clinic", sa.String(200), nullable=True),
         sa.Column("created_at", When, nullable=False),
+        sa.Column("auth_issuer", sa.String(400), nullable=True),
+        sa.Column("jwks_uri", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_smart_ehrs"),
         sa.UniqueConstraint("name", name="uq_smart_ehrs_name"),
         sa.UniqueConstraint("iss", name="uq_smart_ehrs_iss"),
     )
+    op.create_index("ix_smart_ehrs_auth_issuer", "smart_ehrs", ["auth_issuer"])
     op.create_table(
         "smart_user_links",
         sa.Column("ehr_id", sa.Integer(), nullable=False),
@@ -91,4 +94,5 @@ def downgrade() -> None:
     op.drop_table("smart_launches")
     op.drop_index("ix_smart_user_links_user_id", table_name="smart_user_links")
     op.drop_table("smart_user_links")
+    op.drop_index("ix_smart_ehrs_auth_issuer", table_name="smart_ehrs")
     op.drop_table("smart_ehrs")
