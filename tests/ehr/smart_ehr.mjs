@@ -81,6 +81,7 @@ auth.service.on('beforeTokenSigning', (token, req) => {
     // The id_token (it alone carries the client as aud and the nonce).
     token.payload.fhirUser = context.fhirUser;
     if (context.email) token.payload.email = context.email;
+    if ('emailVerified' in context) token.payload.email_verified = context.emailVerified;
     if (context.mode === 'other_aud') token.payload.aud = 'someone-else';
     if (context.mode === 'expired') {
       token.payload.iat -= 7200;

@@ -84,6 +84,8 @@ LAUNCHES = {
     "L-email": {"patient": "p1", "fhirUser": "https://ehr.test/Practitioner/n9",
                 "email": NURSE_BY_EMAIL, "banner": False},
     "L-stranger": {"patient": "p1", "fhirUser": "https://ehr.test/Practitioner/x"},
+    "L-unverified": {"patient": "p1", "fhirUser": "https://ehr.test/Practitioner/n8",
+                     "email": NURSE_BY_EMAIL, "emailVerified": False},
     "L-author": {"patient": "p1", "fhirUser": "https://ehr.test/Practitioner/a", "email": AUTHOR},
     "L-other-key": {**GOOD, "mode": "other_key"},
     "L-other-aud": {**GOOD, "mode": "other_aud"},
@@ -440,6 +442,7 @@ def test_no_patient_in_context_is_refused(setup: Setup) -> None:
 def test_an_ehr_user_without_an_account_is_refused(setup: Setup) -> None:
     refused(setup, "L-stranger", "account", 403, "not linked to a caresheet account")
     refused(setup, "L-author", "account", 403, "cannot issue handouts")
+    refused(setup, "L-unverified", "account", 403, "not linked to a caresheet account")
 
 
 def _to_callback(client: httpx.Client, setup: Setup, launch: str) -> dict[str, str]:

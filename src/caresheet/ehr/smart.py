@@ -287,7 +287,9 @@ def _account(session: Any, ehr: SmartEhr, claims: dict[str, Any]) -> User:
         if linked is not None:
             user = get_user(session, linked)
     email = claims.get("email")
-    if user is None and isinstance(email, str) and email:
+    # An address the EHR itself says it has not verified names no one.
+    if user is None and isinstance(email, str) and email \
+            and claims.get("email_verified") is not False:
         try:
             user = user_by_email(session, email)
         except (NotFoundError, BadInputError):
