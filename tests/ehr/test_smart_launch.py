@@ -507,3 +507,16 @@ def test_the_test_ehr_launches_a_reference_smart_client(setup: Setup, page: Any)
     assert page.evaluate("document.body.dataset.error") is None
     assert page.evaluate("document.body.dataset.family") == "Ruiz"
     assert page.evaluate("document.body.dataset.encounter") == "e1"
+
+
+def test_the_test_ehr_refuses_reads_without_a_valid_token(setup: Setup) -> None:
+    """The peer checks what a real EHR checks, so a launch that reads the chart had a token."""
+    patient = f"{setup.ehr.fhir}/Patient/p1"
+    assert httpx.get(patient, timeout=30).status_code == 401
+    forged = "e30.eyJpc3MiOiJ4In0.c2ln"
+    assert httpx.get(patient, headers={"Authorization": f"Bearer {forged}"},
+                     timeout=30).status_code == 401
+    answer = httpx.post(f"{setup.ehr.auth}/token", timeout=30, data={
+        "grant_type": "client_credentials", "scope": "x", "aud": setup.ehr.fhir})
+    good = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    assert httpx.get(patient, headers=good, timeout=30).status_code == 200
