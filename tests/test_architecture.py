@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "outputs": {"model", "render", "store", "search"},
     "team": {"model", "care", "store", "render"},
     "guide": {"model", "care", "store", "team", "render"},
-    "ehr": {"model", "care", "store", "search", "render"},
+    "ehr": {"model", "care", "store", "search", "render", "team", "guide"},
     "web": CORE | {"store", "search", "sheets", "outputs", "team", "guide", "ehr"},
     "cli": CORE | {"store", "search", "sheets", "outputs", "team", "guide", "ehr", "web"},
 }

@@ -19,6 +19,9 @@
     ├── AuthenticationError          401          a caller's credential is missing or not valid
     ├── PrefetchMissingError         412          a CDS Hooks call lacks data we cannot fetch
     ├── FhirServerError              502          the EHR's FHIR server failed us
+    ├── SmartLaunchError             400          a SMART launch went wrong (state, code, token)
+    │   ├── SmartAccessError         403          the EHR user has no caresheet account here
+    │   └── SmartSessionError        401          a launched screen used without a live launch
     └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
@@ -224,3 +227,31 @@ class FhirServerError(CaresheetError):
 
     status = 502
     code = "bad_gateway"
+
+
+class SmartLaunchError(CaresheetError):
+    """A SMART App Launch could not go on: an unknown EHR, a wrong state, a refused code, an
+    id_token that does not verify, no patient in context. The message names the check (never a
+    token); the launch is audited before this is raised."""
+
+    status = 400
+    code = "smart_launch_failed"
+
+    def __init__(self, message: str, check: str = "launch") -> None:
+        self.check = check  # the audit's short name for the check that failed
+        super().__init__(message)
+
+
+class SmartAccessError(SmartLaunchError):
+    """The EHR's user maps to no active caresheet account that may issue handouts."""
+
+    status = 403
+    code = "forbidden"
+
+
+class SmartSessionError(SmartLaunchError):
+    """A launched screen was asked for without a live, authorized SMART launch in the browser
+    (no cookie, an ended launch): a staff login does not stand in for one."""
+
+    status = 401
+    code = "unauthorized"

@@ -24,7 +24,11 @@ PUBLIC = [
     r"^/fhir(/(?!QuestionnaireResponse)|$)", r"^/infobutton", r"^/healthz$", r"^/openapi\.json$",
     r"^/docs", r"^/redoc", r"^/static", r"^/team/login$",
     r"^/cds-services$",  # CDS Hooks discovery: public, as the spec has it
+    r"^/smart/(launch|callback)$",  # a SMART login's start and end: its state guards them
 ]
+# Guarded by a live SMART launch (its HttpOnly cookie): no launch gives 401, a staff login does
+# not stand in for one.
+LAUNCHED = [r"^/smart/(app|handouts)$"]
 # Guarded by a bearer credential a system signs (a CDS client's JWT), not by a staff role:
 # anonymous requests get 401, with no login page (no person is there to log in).
 SIGNED = [r"^/cds-services/", r"^/fhir/QuestionnaireResponse"]
@@ -75,7 +79,11 @@ def is_signed(path: str) -> bool:
 
 def guarded_routes() -> list[tuple[str, str, RoleRequirement | None]]:
     return [(method, path, requirement(context)) for method, path, context in all_routes()
-            if not is_public(path, method) and not is_signed(path)]
+            if not is_public(path, method) and not is_signed(path) and not is_launched(path)]
+
+
+def is_launched(path: str) -> bool:
+    return any(re.search(p, path) for p in LAUNCHED)
 
 
 def test_only_api_routes_are_guarded_routes() -> None:
@@ -133,6 +141,16 @@ def test_credential_routes_refuse_anonymous_requests(server: LiveServer) -> None
         answers = {f"{m} {p}": client.request(m, concrete(p), json={}).status_code
                    for m, p in signed}
     assert answers == dict.fromkeys(answers, 401)
+
+
+def test_launched_routes_need_a_smart_launch(server: LiveServer) -> None:
+    launched = [(m, p) for m, p, _ in all_routes() if is_launched(p)]
+    assert len(launched) == 2
+    for role in (None, "clinician"):
+        with client_for(server, role) as client:
+            answers = {f"{m} {p}": client.request(m, p, data={"code": "P586"}).status_code
+                       for m, p in launched}
+        assert answers == dict.fromkeys(answers, 401), role
 
 
 def test_wrong_roles_are_refused(server: LiveServer) -> None:

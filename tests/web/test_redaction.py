@@ -32,3 +32,9 @@ def test_the_filter_redacts_the_access_log_arguments() -> None:
 def test_other_paths_are_left_alone() -> None:
     assert redact("/sheets/P586?lang=es") == "/sheets/P586?lang=es"
     assert redact("/help/x") == "/help/x"
+
+
+def test_a_smart_callback_s_code_and_state_are_left_out() -> None:
+    line = '127.0.0.1:5000 - "GET /smart/callback?code=abc-123&state=xyz HTTP/1.1" 303'
+    assert "abc-123" not in redact(line) and "xyz" not in redact(line)
+    assert "/smart/callback?<redacted> HTTP/1.1" in redact(line)

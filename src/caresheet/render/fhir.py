@@ -340,6 +340,31 @@ def document_reference_by_url(
     ])
 
 
+def handout_document_reference(
+    sheet: Sheet, pdf: bytes, link: str, *, patient: str, encounter: str | None,
+    handout_id: int, created: dt.datetime, base: str = DEFAULT_BASE,
+) -> Resource:
+    """One patient's handout as the EHR keeps it: the personalized PDF (base64) and the
+    handout's private page, for the patient in context and the launch's encounter. No id: the
+    EHR's server gives one when it creates the resource."""
+    document = _document(sheet, base, [
+        _attachment("application/pdf", pdf, sheet, f"{sheet.code}-handout-{handout_id}.pdf"),
+        {"contentType": "text/html", "language": sheet.language, "url": link,
+         "title": f"{sheet.title} (the patient's page)"},
+    ])
+    del document["id"]
+    document["masterIdentifier"] = {"system": f"{base.rstrip('/')}/handout",
+                                    "value": str(handout_id)}
+    document["status"] = "current"
+    document["docStatus"] = "final"
+    document["subject"] = {"reference": f"Patient/{patient}"}
+    document["date"] = created.astimezone(dt.UTC).isoformat(timespec="seconds")
+    if encounter:
+        document["context"] = {**document["context"],
+                               "encounter": [{"reference": f"Encounter/{encounter}"}]}
+    return document
+
+
 def _document(sheet: Sheet, base: str, attachments: list[Resource]) -> Resource:
     context: Resource = {"related": [{"reference": f"PlanDefinition/{resource_id(sheet)}"}]}
     if sheet.clinical_codes:

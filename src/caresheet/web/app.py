@@ -19,6 +19,7 @@ from caresheet.web import (
     prompts,
     public,
     sheets,
+    smart,
     team,
 )
 from caresheet.web.client import ForwardedScheme, TrustedProxies
@@ -35,6 +36,7 @@ ROUTERS = (
     guide.router,
     prompts.router,
     guide_api.router,
+    smart.router,
     team.router,
 )
 

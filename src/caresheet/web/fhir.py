@@ -23,8 +23,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from caresheet import guide, outputs
-from caresheet.ehr import clients
-from caresheet.errors import AuthenticationError, BadInputError, NotFoundError
+from caresheet.ehr import clients, smart
+from caresheet.errors import (
+    AuthenticationError,
+    BadInputError,
+    NotFoundError,
+    SmartLaunchError,
+)
 from caresheet.render import fhir, fhir_search
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
@@ -37,6 +42,7 @@ from caresheet.web.client import client_ip
 from caresheet.web.deps import get_store
 from caresheet.web.errors import register_renderer
 from caresheet.web.security import current_login
+from caresheet.web.smart import COOKIE as SMART_COOKIE
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
 MEDIA_TYPE = "application/fhir+json"
@@ -187,6 +193,16 @@ Reader = Callable[[Request, Store], Awaitable[str | None]]
 _JWT = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
 
 
+async def _smart_bearer(request: Request, store: Store) -> str | None:
+    """An access token from a registered SMART EHR's authorization server, for this FHIR
+    base; None when the bearer is not a JWT or not a SMART EHR's (the CDS reader is next)."""
+    header = request.headers.get("authorization", "")
+    token = header.partition(" ")[2].strip()
+    if not header.lower().startswith("bearer ") or not _JWT.match(token):
+        return None
+    return await run_in_threadpool(smart.bearer_reader, store, token, base_url(request))
+
+
 async def _signed_jwt(request: Request, store: Store) -> str | None:
     """A CDS client's JWT (as CDS Hooks signs it) with ``aud`` the FHIR base; None if absent.
 
@@ -211,8 +227,22 @@ async def _care_team(request: Request, store: Store) -> str | None:
     return login.user.actor
 
 
+async def _smart_launch(request: Request, store: Store) -> str | None:
+    """A clinician inside an EHR: the SMART launch's server-side session (its cookie); None
+    when there is no live, authorized launch."""
+    cookie = request.cookies.get(SMART_COOKIE)
+    if not cookie:
+        return None
+    try:
+        _launch, ehr, user = await run_in_threadpool(
+            smart.current, store, cookie, dt.datetime.now(dt.UTC))
+    except SmartLaunchError:
+        return None
+    return f"{user.actor} (smart:{ehr.name})"
+
+
 # The ways a caller may prove who they are, tried in order; the first that names one wins.
-READERS: tuple[Reader, ...] = (_signed_jwt, _care_team)
+READERS: tuple[Reader, ...] = (_smart_bearer, _signed_jwt, _care_team, _smart_launch)
 
 
 async def check_in_reader(request: Request, store: StoreDep) -> str:
@@ -222,7 +252,7 @@ async def check_in_reader(request: Request, store: StoreDep) -> str:
         if actor is not None:
             return actor
     raise AuthenticationError(
-        "check-ins need a credential: a care-team login or a signed bearer JWT"
+        "check-ins need a credential: a care-team login, a SMART launch or a signed bearer JWT"
     )
 
 

@@ -211,11 +211,14 @@ def safe_next(target: str | None) -> str:
 # Everything in the token's segment goes, whatever it starts with: a token behind an
 # invisible or encoded first character (``/h/%E2%80%8B<token>``) is still a token.
 _TOKEN_PATH = re.compile(r"(/(?:api/handouts|h)/)[^/?#\s\"']+", re.IGNORECASE)
+# A SMART callback's query holds the EHR's authorization code and our state: neither is logged.
+_SMART_CALLBACK = re.compile(r"(/smart/callback)\?[^#\s\"']*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """A log line's path with any handout token replaced: the token opens a patient's guide."""
-    return _TOKEN_PATH.sub(r"\1<token>", text)
+    """A log line's path with any handout token replaced (the token opens a patient's guide),
+    and a SMART callback's code and state left out."""
+    return _SMART_CALLBACK.sub(r"\1?<redacted>", _TOKEN_PATH.sub(r"\1<token>", text))
 
 
 class RedactTokens(logging.Filter):
