@@ -255,6 +255,11 @@ def test_ehr_launch_issue_and_write_back_in_the_browser(setup: Setup, page: Any)
     [(doc_id, error)] = setup.sql(
         f"SELECT document_id, error FROM smart_writebacks WHERE handout_id = {handout_id}")
     assert (doc_id, error) == (document["id"], None)
+    # The chart's record number and encounter, and the phone as the clinician changed it,
+    # are kept on the handout for the care team.
+    [contact] = setup.sql("SELECT mrn, encounter_id, phone, email, contact_language "
+                          f"FROM handouts WHERE id = {handout_id}")
+    assert tuple(contact) == ("MRN-1234", "e1", "555 010 3000", "ana@example.org", "es")
     issued = [e for e in setup.events("handout.issued") if e.target == f"handout:{handout_id}"]
     assert issued and NURSE in issued[0].actor
     assert any(e.target == f"handout:{handout_id}" for e in setup.events("smart.writeback"))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_smart"
-down_revision: str | None = "0008_ehr"
+down_revision: str | None = "0010_clinics"
 branch_labels: str | None = None
 depends_on: str | None = None
 
