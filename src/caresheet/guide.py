@@ -43,7 +43,7 @@ from caresheet.errors import (
 )
 from caresheet.model import personalize
 from caresheet.model.condition import parse_duration_hours
-from caresheet.model.sheet import Sheet
+from caresheet.model.sheet import Sheet, Status
 from caresheet.store import handouts as rows
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
@@ -173,7 +173,15 @@ def issue(
     if procedure_time.tzinfo is None:
         raise BadInputError("the procedure time needs a time zone, e.g. 2026-11-25T09:00-05:00")
     lifetime = check_lifetime(expires_in, f"{expires_in.total_seconds() / 86400:g}d")
-    stored = stored_sheets.get(session, code, language, version)
+    stored = (stored_sheets.current(session, code, language) if version is None
+              else stored_sheets.get(session, code, language, version))
+    if stored.status is not Status.PUBLISHED:
+        # Drafts and reviewed versions are for staff; only reviewed-and-published words reach
+        # a patient (four eyes).
+        raise BadInputError(
+            f"{stored.code} ({stored.language}) version {stored.version} is "
+            f"{stored.status.value}: only a published version can be issued to a patient"
+        )
     values = personalize.check(stored.sheet, params)
     token = new_token()
     handout = rows.add(
