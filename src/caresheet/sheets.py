@@ -245,12 +245,15 @@ class TranslationRow:
 
 
 def translation_status(
-    session: Session, languages: Sequence[str] = ("es",)
+    session: Session, languages: Sequence[str] = ("es",), codes: Sequence[str] | None = None,
 ) -> list[TranslationRow]:
-    """For every English sheet and each language: missing, stale (English changed after the
-    translation was written), current, or unknown (stored before that was recorded)."""
+    """For every English sheet (or those of ``codes``) and each language: missing, stale
+    (English changed after the translation was written), current, or unknown (stored before
+    that was recorded)."""
     rows: list[TranslationRow] = []
     for english in stored_sheets.list_latest(session, "en"):
+        if codes is not None and english.code not in codes:
+            continue
         for language in languages:
             stored = stored_sheets.latest_or_none(session, english.code, language)
             if stored is None:
@@ -267,6 +270,21 @@ def translation_status(
                 stored.version if stored else None,
             ))
     return rows
+
+
+def stale_translations(session: Session, outcomes: Sequence[ImportOutcome]) -> list[str]:
+    """One warning per stored translation an import just left behind its English sheet."""
+    changed = sorted({o.code for o in outcomes
+                      if o.language == "en" and o.action == "new_version"})
+    if not changed:
+        return []
+    languages = sorted({lang for code in changed for lang in stored_sheets.languages(session, code)
+                        if lang != "en"})
+    return [
+        f"{row.code} ({row.language}) translation is stale: written for English version "
+        f"{row.base_version or '?'}, now version {row.latest_version}; update and import it"
+        for row in translation_status(session, languages, changed) if row.state == "stale"
+    ]
 
 
 def set_status(

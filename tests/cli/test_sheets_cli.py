@@ -257,7 +257,7 @@ def test_triage_json_gives_the_tier_the_sheet_implies(
         "If you think it could be an emergency, call 911 at any time."
     )
     assert {"action", "normal", "sheet"} <= set(result)
-    assert result["sheet"]["status"] == "draft"
+    assert result["sheet"]["status"] == "published"  # the shipped sample
 
 
 def test_triage_fills_in_the_clinic_phone(library: tuple[str, Path]) -> None:
@@ -340,3 +340,41 @@ def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
         done = run([command, "--help"], "sqlite:///unused.db", tmp_path)
         assert done.returncode == 0
         assert "Example: caresheet " + command in " ".join(done.stdout.split())
+
+
+def test_import_warns_when_a_translation_falls_behind_its_english(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from caresheet import sheets
+    from caresheet.store.db import Store
+
+    english = Path(shutil.copy(P586_EN, tmp_path / "P586.en.md"))
+    spanish = Path(shutil.copy(P586_ES, tmp_path / "P586.es.md"))
+    both = run(["import", str(english), str(spanish)], sqlite_url, tmp_path)
+    assert both.returncode == 0 and "stale" not in both.stderr
+    english.write_text(english.read_text("utf-8").replace("You passed out.", "You fainted."),
+                       "utf-8")
+    changed = run(["import", str(english)], sqlite_url, tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert ("warning: P586 (es) translation is stale: written for English version 1, now "
+            "version 2") in changed.stderr
+    store = Store.open(sqlite_url)
+    try:
+        with store.session(write=False) as session:
+            (row,) = sheets.translation_status(session)
+    finally:
+        store.close()
+    assert (row.code, row.language, row.state) == ("P586", "es", "stale")
+    # A new translation, written against the new English, clears it.
+    spanish.write_text(spanish.read_text("utf-8").replace("passed_out: Se desmayó.",
+                                                          "passed_out: Perdió el sentido."),
+                       "utf-8")
+    again = run(["import", str(spanish)], sqlite_url, tmp_path)
+    assert again.returncode == 0, again.stderr
+    store = Store.open(sqlite_url)
+    try:
+        with store.session(write=False) as session:
+            (row,) = sheets.translation_status(session)
+    finally:
+        store.close()
+    assert row.state == "current"

@@ -101,7 +101,10 @@ def import_into(
     """Import in one transaction; malformed files print as ``file:line: message`` lines."""
     try:
         with store.session() as session:
-            return sheets.import_paths(session, paths, author=author)
+            outcomes = sheets.import_paths(session, paths, author=author)
+            for warning in sheets.stale_translations(session, outcomes):
+                typer.echo(f"warning: {warning}", err=True)
+            return outcomes
     finally:
         store.close()
 

@@ -125,7 +125,9 @@ def check_and_import(session: Session, filename: str, text: str,
             outcomes = sheets.import_texts(session, texts, now=now, author=author)
     except CaresheetError as error:
         return UploadReport(safe_name, problems, [], str(error))
-    return UploadReport(safe_name, problems, outcomes, None)
+    stale = [Problem(safe_name, 1, "warning", "translation", message)
+             for message in sheets.stale_translations(session, outcomes)]
+    return UploadReport(safe_name, [*problems, *stale], outcomes, None)
 
 
 @router.post("/team/library/upload", response_class=HTMLResponse)
