@@ -22,12 +22,14 @@ When = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("sheet_versions") as batch:
-        batch.add_column(sa.Column("author", sa.Text(), nullable=True))
-        batch.add_column(
-            sa.Column("sample", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch.add_column(sa.Column("base_version", sa.Integer(), nullable=True))
+    # Plain ADD COLUMN on both databases: a batch (copy and drop) on SQLite would drop a
+    # table that handouts point at by foreign key.
+    op.add_column("sheet_versions", sa.Column("author", sa.Text(), nullable=True))
+    op.add_column(
+        "sheet_versions",
+        sa.Column("sample", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.add_column("sheet_versions", sa.Column("base_version", sa.Integer(), nullable=True))
     op.create_table(
         "sheet_reviews",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -56,7 +58,5 @@ def downgrade() -> None:
     op.drop_table("library_settings")
     op.drop_index("ix_sheet_reviews_sheet_version_id", table_name="sheet_reviews")
     op.drop_table("sheet_reviews")
-    with op.batch_alter_table("sheet_versions") as batch:
-        batch.drop_column("base_version")
-        batch.drop_column("sample")
-        batch.drop_column("author")
+    for column in ("base_version", "sample", "author"):
+        op.drop_column("sheet_versions", column)
