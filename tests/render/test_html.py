@@ -124,7 +124,7 @@ def test_spanish_page_speaks_spanish(p586_es: Sheet) -> None:
     assert '<html lang="es">' in html and '<article class="sheet" lang="es">' in html
     assert "Quédese acostado boca arriba 2 horas después de la prueba" in text
     assert "Llame a su médico ahora al 555-0100." in text
-    assert "Borrador: contenido de muestra" in text
+    assert "Borrador: todavía sin revisar. No la entregue a los pacientes." in text
     assert '"Página "' in html  # the page footer of the PDF
 
 
