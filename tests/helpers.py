@@ -480,3 +480,15 @@ def import_published(session: Any, paths: Sequence[Path | str]) -> list[Any]:
             sheets.review(session, outcome.code, outcome.language, outcome.version, step,
                           by=reviewer, note="test content", now=moment)
     return outcomes
+
+
+def publish_files(db_url: str, paths: Sequence[Path | str]) -> None:
+    """``import_published`` into the database at ``db_url`` (a live server's, say)."""
+    from caresheet.store.db import Store
+
+    store = Store.open(db_url)
+    try:
+        with store.session() as session:
+            import_published(session, paths)
+    finally:
+        store.close()

@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 
 from asgi_client import AppClient
-from caresheet import sheets
 from caresheet.library import LIBRARY_DIR
 from caresheet.store.db import Store
 from caresheet.web.app import create_app
-from helpers import ENGLISH_ONLY_CODE, caresheet_command, english_only_sheet
+from helpers import (
+    ENGLISH_ONLY_CODE,
+    caresheet_command,
+    english_only_sheet,
+    import_published,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +66,7 @@ def english_only_client(db_url: str, tmp_path: Path) -> Iterator[AppClient]:
     store = Store.open(db_url)
     try:
         with store.session() as session:
-            sheets.import_paths(
+            import_published(
                 session,
                 [
                     LIBRARY_DIR / "P586.en.md",
