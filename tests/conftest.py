@@ -163,7 +163,7 @@ def clinicians() -> Iterator[Clinicians]:
 def _open_with_library(url: str) -> Store:
     store = Store.open(url)
     with store.session() as session:
-        sheets.import_paths(session, [LIBRARY_DIR])
+        sheets.install_samples(session)
     return store
 
 

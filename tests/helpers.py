@@ -454,3 +454,41 @@ def english_only_sheet(folder: Path) -> Path:
     path = folder / f"{ENGLISH_ONLY_CODE}.en.md"
     path.write_text("\n".join(out) + fence + body, encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- published sheets
+
+TEST_AUTHOR = "author@library.example"
+TEST_REVIEWER = "reviewer@library.example"
+
+
+def import_published(session: Any, paths: Sequence[Path | str]) -> list[Any]:
+    """Import sheet files and publish every new version through the real review path
+    (written by one person, reviewed and published by another): for tests that issue or
+    show a sheet, which only a published version allows."""
+    import datetime as dt
+
+    from caresheet import sheets
+
+    moment = dt.datetime.now(dt.UTC)
+    outcomes = sheets.import_paths(session, list(paths), author=TEST_AUTHOR, now=moment)
+    reviewer = sheets.Reviewer(TEST_REVIEWER, may_review=True)
+    for outcome in outcomes:
+        if outcome.action == "unchanged":
+            continue
+        for step in ("reviewed", "published"):
+            sheets.review(session, outcome.code, outcome.language, outcome.version, step,
+                          by=reviewer, note="test content", now=moment)
+    return outcomes
+
+
+def publish_files(db_url: str, paths: Sequence[Path | str]) -> None:
+    """``import_published`` into the database at ``db_url`` (a live server's, say)."""
+    from caresheet.store.db import Store
+
+    store = Store.open(db_url)
+    try:
+        with store.session() as session:
+            import_published(session, paths)
+    finally:
+        store.close()

@@ -44,7 +44,7 @@ from caresheet.errors import (
 from caresheet.model import personalize
 from caresheet.model.condition import parse_duration_hours
 from caresheet.model.contact import PatientContact
-from caresheet.model.sheet import Sheet
+from caresheet.model.sheet import Sheet, Status
 from caresheet.store import handouts as rows
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
@@ -200,7 +200,15 @@ def issue(
     when = procedure_time or now.astimezone(home.zone)
     notices: list[str] = []
     language = _language_for(session, code, language, version, reach.language, notices)
-    stored = stored_sheets.get(session, code, language, version)
+    stored = (stored_sheets.current(session, code, language) if version is None
+              else stored_sheets.get(session, code, language, version))
+    if stored.status is not Status.PUBLISHED:
+        # Drafts and reviewed versions are for staff; only reviewed-and-published words reach
+        # a patient (four eyes).
+        raise BadInputError(
+            f"{stored.code} ({stored.language}) version {stored.version} is "
+            f"{stored.status.value}: only a published version can be issued to a patient"
+        )
     given = dict(params)
     phone_param = stored.sheet.phone_param()
     if phone_param and home.phone and not given.get(phone_param, "").strip():
@@ -232,7 +240,10 @@ def _language_for(session: Session, code: str, language: str, version: int | Non
     if not preferred or preferred == language:
         return language
     try:
-        stored_sheets.get(session, code, preferred, version)
+        if version is None:  # only a published translation can be issued
+            stored_sheets.current(session, code, preferred)
+        else:
+            stored_sheets.get(session, code, preferred, version)
     except NotFoundError:
         notices.append(f"{code} has no translation in {preferred!r}; the handout is in "
                        f"{language!r}")

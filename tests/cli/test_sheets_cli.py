@@ -50,10 +50,58 @@ def test_init_creates_the_library_and_is_idempotent(sqlite_url: str, tmp_path: P
     second = run(["init"], sqlite_url, tmp_path)
     shipped = len(list(LIBRARY_DIR.rglob("*.md")))
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    summary = f"{shipped} sheets in the library ({shipped} new, 0 updated, 0 unchanged)"
+    summary = f"{shipped} sample sheets in the library ({shipped} new, 0 updated, 0 unchanged)"
     assert summary in first.stdout
     assert f"(0 new, 0 updated, {shipped} unchanged)" in second.stdout
     assert len(first.stdout.splitlines()) == 1
+
+
+def test_init_installs_published_samples_and_no_samples_installs_none(
+    tmp_path: Path
+) -> None:
+    from caresheet.store import sheets as stored_sheets
+    from caresheet.store.db import Store
+
+    with_samples, without = (f"sqlite:///{tmp_path}/{name}.db" for name in ("with", "without"))
+    assert run(["init"], with_samples, tmp_path).returncode == 0
+    bare = run(["init", "--no-samples"], without, tmp_path)
+    assert bare.returncode == 0, bare.stderr
+    assert "no samples installed (0 sheets stored)" in bare.stdout
+    for url, expected in ((with_samples, True), (without, False)):
+        store = Store.open(url)
+        try:
+            with store.session(write=False) as session:
+                shown = stored_sheets.list_current(session)
+        finally:
+            store.close()
+        assert bool(shown) is expected
+        assert all(s.sample and s.status.value == "published" for s in shown)
+    # Without samples there is nothing to show the public.
+    assert run(["show", "P586", "--format", "text"], without, tmp_path).returncode == 2
+
+
+def test_init_leaves_a_sheet_the_clinic_has_its_own_versions_of(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from caresheet.store import sheets as stored_sheets
+    from caresheet.store.db import Store
+
+    own = tmp_path / "P586.en.md"
+    own.write_text(P586_EN.read_text("utf-8").replace("You passed out.", "You fainted."), "utf-8")
+    assert run(["init", "--no-samples"], sqlite_url, tmp_path).returncode == 0
+    assert run(["import", str(own), "--by", "ana@clinic.example"], sqlite_url,
+               tmp_path).returncode == 0
+    again = run(["init"], sqlite_url, tmp_path)
+    assert again.returncode == 0, again.stderr
+    store = Store.open(sqlite_url)
+    try:
+        with store.session(write=False) as session:
+            versions = stored_sheets.versions(session, "P586")
+    finally:
+        store.close()
+    assert [(v.version, v.sample, v.author) for v in versions] == [
+        (1, False, "ana@clinic.example")
+    ]
 
 
 def test_init_uses_caresheet_db_in_the_current_folder_by_default(tmp_path: Path) -> None:
@@ -78,6 +126,33 @@ def test_import_prints_each_outcome_and_adds_a_version_for_a_change(
     assert changed.stdout.split()[:4] == ["new_version", "P586", "en", "v2"]
     old = run(["export", "P586", "--version", "1"], sqlite_url, tmp_path)
     assert "text: You passed out." in old.stdout
+
+
+def test_import_records_its_author_and_stores_a_draft(sqlite_url: str, tmp_path: Path) -> None:
+    from caresheet.store import sheets as stored_sheets
+    from caresheet.store.db import Store
+
+    published = tmp_path / "P586.en.md"
+    # Whatever the file says, an import is a draft: only review publishes.
+    published.write_text(P586_EN.read_text("utf-8").replace("status: draft", "status: published"),
+                         "utf-8")
+    assert run(["import", str(published), "--by", "Ana@Clinic.example"], sqlite_url,
+               tmp_path).returncode == 0
+    bad = run(["import", str(published), "--by", "nobody"], sqlite_url, tmp_path)
+    assert bad.returncode == 2 and "--by needs the author's email" in bad.stderr
+    other = Path(shutil.copy(P586_ES, tmp_path / "P586.es.md"))
+    assert run(["import", str(other)], sqlite_url, tmp_path).returncode == 0
+    store = Store.open(sqlite_url)
+    try:
+        with store.session(write=False) as session:
+            english = stored_sheets.latest(session, "P586", "en")
+            spanish = stored_sheets.latest(session, "P586", "es")
+            public = stored_sheets.list_current(session)
+    finally:
+        store.close()
+    assert (english.author, english.status.value) == ("ana@clinic.example", "draft")
+    assert (spanish.author, spanish.base_version) == ("file import", 1)
+    assert public == []
 
 
 def test_a_malformed_file_names_its_line_and_saves_nothing(
@@ -146,7 +221,11 @@ def test_export_gives_back_the_sheet_that_was_imported(
     done = run(["export", "P586", "--lang", language], url, folder)
     assert done.returncode == 0, done.stderr
     base = read_file(P586_EN).sheet if language != "en" else None
-    assert parse(done.stdout, "exported.md", base).sheet == read_file(path, base).sheet
+    exported = parse(done.stdout, "exported.md", base).sheet
+    # The same sheet; its status is the stored review state (the sample is published).
+    assert exported.status.value == "published"
+    assert exported.model_dump(exclude={"status"}) == read_file(path, base).sheet.model_dump(
+        exclude={"status"})
 
 
 def test_export_to_a_file(library: tuple[str, Path], tmp_path: Path) -> None:
@@ -154,7 +233,8 @@ def test_export_to_a_file(library: tuple[str, Path], tmp_path: Path) -> None:
     target = tmp_path / "out.md"
     done = run(["export", "p586", "-o", str(target)], url, folder)
     assert done.returncode == 0 and done.stdout == ""
-    assert read_file(target).sheet == read_file(P586_EN).sheet
+    assert read_file(target).sheet.model_dump(exclude={"status"}) == read_file(
+        P586_EN).sheet.model_dump(exclude={"status"})
 
 
 # ---------------------------------------------------------------- triage
@@ -182,7 +262,7 @@ def test_triage_json_gives_the_tier_the_sheet_implies(
         "If you think it could be an emergency, call 911 at any time."
     )
     assert {"action", "normal", "sheet"} <= set(result)
-    assert result["sheet"]["status"] == "draft"
+    assert result["sheet"]["status"] == "published"  # the shipped sample
 
 
 def test_triage_fills_in_the_clinic_phone(library: tuple[str, Path]) -> None:
@@ -265,3 +345,41 @@ def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
         done = run([command, "--help"], "sqlite:///unused.db", tmp_path)
         assert done.returncode == 0
         assert "Example: caresheet " + command in " ".join(done.stdout.split())
+
+
+def test_import_warns_when_a_translation_falls_behind_its_english(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from caresheet import sheets
+    from caresheet.store.db import Store
+
+    english = Path(shutil.copy(P586_EN, tmp_path / "P586.en.md"))
+    spanish = Path(shutil.copy(P586_ES, tmp_path / "P586.es.md"))
+    both = run(["import", str(english), str(spanish)], sqlite_url, tmp_path)
+    assert both.returncode == 0 and "stale" not in both.stderr
+    english.write_text(english.read_text("utf-8").replace("You passed out.", "You fainted."),
+                       "utf-8")
+    changed = run(["import", str(english)], sqlite_url, tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert ("warning: P586 (es) translation is stale: written for English version 1, now "
+            "version 2") in changed.stderr
+    store = Store.open(sqlite_url)
+    try:
+        with store.session(write=False) as session:
+            (row,) = sheets.translation_status(session)
+    finally:
+        store.close()
+    assert (row.code, row.language, row.state) == ("P586", "es", "stale")
+    # A new translation, written against the new English, clears it.
+    spanish.write_text(spanish.read_text("utf-8").replace("passed_out: Se desmayó.",
+                                                          "passed_out: Perdió el sentido."),
+                       "utf-8")
+    again = run(["import", str(spanish)], sqlite_url, tmp_path)
+    assert again.returncode == 0, again.stderr
+    store = Store.open(sqlite_url)
+    try:
+        with store.session(write=False) as session:
+            (row,) = sheets.translation_status(session)
+    finally:
+        store.close()
+    assert row.state == "current"

@@ -13,11 +13,10 @@ import pytest
 
 from caresheet import guide
 from caresheet.errors import NotFoundError
-from caresheet.sheets import import_paths
 from caresheet.store.db import Store
 from caresheet.team import accounts
 from caresheet.team.accounts import Role, User
-from helpers import LiveServer
+from helpers import LiveServer, import_published
 from team.staff import Clinicians
 
 LIBRARY = Path(__file__).resolve().parents[2] / "src" / "caresheet" / "library"
@@ -28,7 +27,7 @@ def store(db_url: str) -> Iterator[Store]:
     """A fresh store (SQLite file and PostgreSQL) with the reference sheet imported."""
     opened = Store.open(db_url)
     with opened.session() as session:
-        import_paths(session, [LIBRARY / "P586.en.md"])
+        import_published(session, [LIBRARY / "P586.en.md"])
     yield opened
     opened.close()
 

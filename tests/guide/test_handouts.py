@@ -18,12 +18,12 @@ from caresheet.errors import (
     NotFoundError,
 )
 from caresheet.model.sheet import Tier
-from caresheet.sheets import import_paths
 from caresheet.store import handouts as rows
 from caresheet.store.db import Store
 from caresheet.team import accounts, audit
 from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Role
+from helpers import import_published
 
 from .conftest import LIBRARY, NOW, NY, PARAMS, PROCEDURE, issue, issuer
 
@@ -176,7 +176,7 @@ CS104_FIRST = {"passed_out": "no", "trouble_breathing": "no", "site_bleeding": "
 
 def issue_cs104(store: Store) -> guide.Issued:
     with store.session() as session:
-        import_paths(session, [CS104])
+        import_published(session, [CS104])
     return issue(store, code="CS104", params={})
 
 
@@ -225,9 +225,9 @@ def test_two_stores_in_one_process_each_triage_with_their_own_sheet(
     second = Store.open(f"sqlite:///{tmp_path}/second.db")
     try:
         with first.session() as session:
-            import_paths(session, [LIBRARY / "P586.en.md"])
+            import_published(session, [LIBRARY / "P586.en.md"])
         with second.session() as session:
-            import_paths(session, [CS104])
+            import_published(session, [CS104])
         p586 = issue(first)
         cs104 = issue(second, code="CS104", params={})
         assert p586.handout.sheet_version_id == cs104.handout.sheet_version_id

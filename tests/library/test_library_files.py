@@ -197,7 +197,11 @@ def test_caresheet_init_loads_all_twelve_sheets(db_url: str, tmp_path: Path) -> 
         store.close()
     assert set(loaded) == STARTER_CODES
     for code, stored in loaded.items():
-        assert stored.sheet == SHEETS[code]
+        # Installed as published samples; otherwise exactly the parsed file.
+        assert stored.sample and stored.sheet.sample
+        assert stored.sheet.status is Status.PUBLISHED
+        assert stored.sheet.model_copy(update={
+            "status": SHEETS[code].status, "sample": False}) == SHEETS[code]
 
 
 def _pdf_pages(pdf: bytes, tmp_path: Path) -> int:

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from caresheet.i18n import fallback_notice
-from caresheet.model.sheet import Sheet
+from caresheet.model.sheet import Sheet, Status
 from caresheet.render.html import render_page, render_print, sheet_links, sheet_page
 from caresheet.web.deps import chrome_for
 
@@ -67,8 +67,14 @@ def test_print_page_has_filled_values_tiers_and_review_status(p586: Sheet) -> No
     assert '<html lang="en">' in html
     assert "Stay lying down flat for 2 hours after the test" in text
     assert "Call 555-0100 if you need to set one up." in text
-    assert "Draft: sample content, needs clinical review before use." in text
-    assert "Sample content: a clinician must review this sheet" in text
+    assert "Draft: not reviewed yet. Do not give it to patients." in text
+    assert "Not reviewed yet. Do not give it to patients." in text
+    assert "Sample content" not in text  # a draft is not a sample
+    sample = render_print(sheet_page(p586.model_copy(update={
+        "status": Status.PUBLISHED, "sample": True}), FILLED))
+    sample_text = " ".join(" ".join(outline(sample).text).split())
+    assert "Sample content — not reviewed for patient use" in sample_text
+    assert "not reviewed yet" not in sample_text
     # Tiers are told apart by words, not color alone; 911 line before the tiers.
     cfh = text[text.index("When should you call for help?") :]
     order = [
@@ -118,7 +124,7 @@ def test_spanish_page_speaks_spanish(p586_es: Sheet) -> None:
     assert '<html lang="es">' in html and '<article class="sheet" lang="es">' in html
     assert "Quédese acostado boca arriba 2 horas después de la prueba" in text
     assert "Llame a su médico ahora al 555-0100." in text
-    assert "Borrador: contenido de muestra" in text
+    assert "Borrador: todavía sin revisar. No la entregue a los pacientes." in text
     assert '"Página "' in html  # the page footer of the PDF
 
 

@@ -69,7 +69,7 @@ def test_normal_print_fits_on_two_pages(pdfs: dict[str, Path], name: str) -> Non
                 "Version 1",
                 "Draft",
                 "Page 1 of",
-                "needs clinical review",
+                "not reviewed yet",
             ],
         ),
         ("en-large", ["Stay lying down flat for 2 hours", "555-0100", "Page 1 of"]),

@@ -15,6 +15,7 @@ from helpers import (
     ENGLISH_ONLY_TITLE,
     caresheet_command,
     english_only_sheet,
+    publish_files,
     require,
 )
 
@@ -86,7 +87,7 @@ def test_fhir_bundle(workdir: Path) -> None:
 
 def test_missing_translation_notice_on_stderr(workdir: Path, tmp_path: Path) -> None:
     # Every shipped sheet is in Spanish (issue 16): the test brings a sheet that is not.
-    run(workdir, "import", str(english_only_sheet(tmp_path)))
+    publish_files(f"sqlite:///{workdir}/caresheet.db", [english_only_sheet(tmp_path)])
     done = run(workdir, "show", ENGLISH_ONLY_CODE, "--lang", "es")
     assert "Esta hoja no está disponible en español" in done.stderr.decode()
     assert ENGLISH_ONLY_TITLE.split(":")[0].upper().encode() in done.stdout

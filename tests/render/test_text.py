@@ -31,7 +31,7 @@ def test_text_tiers_have_labels_bullets_and_actions(p586: Sheet) -> None:
     assert lines[emergency + 1] == "  * You passed out."
     assert lines[emergency + 2] == "  => Call 911 now."
     assert "WHEN SHOULD YOU CALL FOR HELP?" in lines
-    assert "Sample content: a clinician must review this sheet" in text
+    assert "Not reviewed yet. Do not give it to patients." in text
 
 
 def test_spanish_text_labels(p586_es: Sheet) -> None:

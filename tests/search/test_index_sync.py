@@ -17,6 +17,7 @@ from caresheet.library import LIBRARY_DIR
 from caresheet.search import index as search_index
 from caresheet.search import match as search_match
 from caresheet.store.db import Store
+from helpers import import_published
 
 P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
 TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
@@ -44,20 +45,30 @@ def store(db_url: str) -> Store:
     return Store.open(db_url)
 
 
-def test_an_imported_sheet_is_found_at_once(store: Store, tmp_path: Path) -> None:
+def test_an_imported_sheet_is_found_once_published(store: Store, tmp_path: Path) -> None:
     assert _codes(store, "spinal tap") == []
     with store.session() as session:
         sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+    # A draft is for staff only: search (words, code and clinical codes) does not know it.
+    assert _codes(store, "spinal tap") == [] and _codes(store, "P586") == []
+    with store.session(write=False) as session:
+        assert search.by_clinical_code(session, "cpt", "62270", "en") == []
+        assert search.search(session, "P586").jump is None
+    with store.session() as session:
+        sheets.set_status(session, "P586", "en", 1, "reviewed")
+    assert _codes(store, "spinal tap") == []
+    with store.session() as session:
+        sheets.set_status(session, "P586", "en", 1, "published")
     assert _codes(store, "spinal tap") == ["P586"]
     assert _codes(store, "P586") == ["P586"]
 
 
 def test_a_new_version_replaces_the_old_words(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+        import_published(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
     assert _titles(store, "zebrafinch") == ["Spinal Tap: Zebrafinch Edition"]
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        import_published(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
     assert _titles(store, "zebrafinch") == []
     assert _titles(store, "okapi") == ["Spinal Tap: Okapi Edition"]
     with store.session(write=False) as session:
@@ -80,7 +91,7 @@ def test_a_new_draft_does_not_hide_the_published_version(store: Store, tmp_path:
 
 def test_a_retired_sheet_leaves_the_index(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
         sheets.set_status(session, "P586", "en", 1, "retired")
     assert _codes(store, "spinal tap") == []
     assert _codes(store, "62270") == []
@@ -107,10 +118,10 @@ def test_every_change_moves_the_generation(store: Store, tmp_path: Path) -> None
 
 def test_a_typo_of_a_new_word_is_corrected_after_import(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        import_published(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
     assert _codes(store, "zebrafinsh") == []
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+        import_published(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
     # The cached dictionary noticed the change and now knows the new word.
     assert _codes(store, "zebrafinsh") == ["P586"]
 
@@ -128,7 +139,7 @@ def test_a_typo_of_a_new_word_is_corrected_after_import(store: Store, tmp_path: 
 )
 def test_clinical_code_lookup(store: Store, tmp_path: Path, system: str, code: str) -> None:
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
     with store.session(write=False) as session:
         found = search.by_clinical_code(session, system, code, "en")
         assert [(s.code, s.language) for s in found] == [("P586", "en")]
@@ -143,7 +154,7 @@ def test_clinical_code_lookup_in_an_unknown_system_is_bad_input(store: Store) ->
 
 def test_reindex_rebuilds_the_same_index(store: Store) -> None:
     with store.session() as session:
-        sheets.import_paths(session, [LIBRARY_DIR])
+        sheets.install_samples(session)
     queries = ["spinal tap", "colonscopy", "62270", "heart cath", "punción lumbar", "CS105"]
     with store.session(write=False) as session:
         before = [[h.code for h in search.search(session, q).hits] for q in queries]
@@ -166,6 +177,6 @@ def test_spanish_words_are_found_without_their_accents(store: Store, tmp_path: P
         encoding="utf-8",
     )
     with store.session() as session:
-        sheets.import_paths(session, [tmp_path])
+        import_published(session, [tmp_path])
     for query in ("cirugia", "CIRUGÍA", "cirugía columna", "Cirugia de la columna"):
         assert _codes(store, query, "es") == ["P586"], query

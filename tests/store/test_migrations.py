@@ -8,9 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from caresheet.store.db import Store
-from caresheet.store.tables import Base, SheetVersion
+from caresheet.store.tables import Base, LibrarySetting, SheetReview, SheetVersion
 
-OWN_TABLES = {SheetVersion.__tablename__}
+OWN_TABLES = {SheetVersion.__tablename__, SheetReview.__tablename__,
+              LibrarySetting.__tablename__}
 
 
 def _tables_named(diff: Any) -> set[str]:

@@ -154,7 +154,7 @@ def test_a_changed_sheet_adds_a_version_and_the_old_one_stays_readable(
     with store.session(write=False) as session:
         old = stored_sheets.get(session, "P586", version=1)
         new = stored_sheets.get(session, "P586", version=2)
-        now = stored_sheets.current(session, "P586")
+        now = stored_sheets.latest(session, "P586")
     assert old.sheet.rule("passed_out").text == "You passed out."
     assert new.sheet.rule("passed_out").text == "You passed out or fainted."
     assert new.sheet.version == 2 and old.sheet.version == 1
@@ -205,14 +205,17 @@ def test_a_missing_path_is_bad_input(store: Store, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- current and status
 
 
-def test_current_prefers_the_latest_published_then_the_latest_not_retired(
+def test_current_is_the_latest_published_and_latest_the_newest_not_retired(
     store: Store, p586: Path
 ) -> None:
     import_(store, p586)
     edit(p586, "text: You passed out.", "text: You fainted.")
     import_(store, p586)
     with store.session() as session:
-        assert stored_sheets.current(session, "P586").version == 2  # all draft: the latest
+        # Nothing published: no public version at all, the same error as no sheet.
+        with pytest.raises(NotFoundError, match="no care sheet with code P586"):
+            stored_sheets.current(session, "P586")
+        assert stored_sheets.latest(session, "P586").version == 2
         published = stored_sheets.set_status(
             session, "P586", "en", 1, "published", reviewer="R. Nurse",
             reviewed_on=dt.date(2026, 1, 2),
@@ -220,12 +223,17 @@ def test_current_prefers_the_latest_published_then_the_latest_not_retired(
         assert published.sheet.status is Status.PUBLISHED
         assert published.sheet.reviewer == "R. Nurse"
         assert stored_sheets.current(session, "P586").version == 1  # a draft never hides it
+        assert stored_sheets.latest(session, "P586").version == 2
+        stored_sheets.set_status(session, "P586", "en", 2, Status.REVIEWED)
+        assert stored_sheets.current(session, "P586").version == 1  # reviewed is not public
         stored_sheets.set_status(session, "P586", "en", 1, Status.RETIRED)
-        assert stored_sheets.current(session, "P586").version == 2
+        with pytest.raises(NotFoundError):
+            stored_sheets.current(session, "P586")
         stored_sheets.set_status(session, "P586", "en", 2, Status.RETIRED)
         with pytest.raises(NotFoundError, match="retired"):
-            stored_sheets.current(session, "P586")
+            stored_sheets.latest(session, "P586")
         assert stored_sheets.list_current(session) == []
+        assert stored_sheets.list_latest(session) == []
         # Retired versions stay readable by number (a handout may pin one).
         assert stored_sheets.get(session, "P586", version=1).status is Status.RETIRED
 
@@ -249,7 +257,7 @@ def test_bad_status_and_unknown_versions_are_clear_errors(store: Store) -> None:
         with pytest.raises(NotFoundError, match="no care sheet with code P999"):
             stored_sheets.get(session, "P999")
         with pytest.raises(NotFoundError, match="languages: en"):
-            stored_sheets.current(session, "P586", "fr")
+            stored_sheets.latest(session, "P586", "fr")
         assert stored_sheets.get(session, "p586").code == "P586"  # codes are not case-sensitive
 
 
@@ -258,8 +266,9 @@ def test_list_current_gives_one_version_per_sheet_and_language(store: Store, p58
     edit(p586, "text: You passed out.", "text: You fainted.")
     import_(store, p586)
     with store.session(write=False) as session:
-        everything = stored_sheets.list_current(session)
-        spanish = stored_sheets.list_current(session, "es")
+        everything = stored_sheets.list_latest(session)
+        spanish = stored_sheets.list_latest(session, "es")
+        assert stored_sheets.list_current(session) == []  # nothing published yet
     assert [(s.code, s.language, s.version) for s in everything] == [
         ("P586", "en", 2), ("P586", "es", 1)
     ]
@@ -328,7 +337,7 @@ def test_a_changed_condition_reaches_the_stored_translation(store: Store, p586: 
         ("en", 2, "new_version"), ("es", 2, "new_version")
     ]
     with store.session(write=False) as session:
-        spanish = stored_sheets.current(session, "P586", "es").sheet
+        spanish = stored_sheets.latest(session, "P586", "es").sheet
         old_spanish = stored_sheets.get(session, "P586", "es", version=1).sheet
     assert spanish.rule("lasting_headache_or_sore_back").when.endswith("after 3d")
     assert old_spanish.rule("lasting_headache_or_sore_back").when.endswith("after 2d")

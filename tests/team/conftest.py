@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from caresheet import guide, sheets
+from caresheet import guide
 from caresheet.errors import NotFoundError
 from caresheet.store.db import Store
 from caresheet.team import accounts
 from caresheet.team.accounts import Role, User
+from helpers import import_published
 
 NOW = dt.datetime(2025, 1, 15, 9, 0, tzinfo=dt.UTC)  # in the past: queued mail is due
 PASSWORD = "correct horse battery staple"
@@ -52,7 +53,7 @@ def issue_link(store: Store) -> guide.Issued:
     """A P586 handout and its link's token, issued through the guide's one issue path by a
     clinician of its own."""
     with store.session() as session:
-        sheets.import_paths(session, [P586])
+        import_published(session, [P586])
         try:
             issuer = accounts.user_by_email(session, "issuer@team.example")
         except NotFoundError:

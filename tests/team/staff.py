@@ -14,7 +14,7 @@ import httpx
 from helpers import LiveServer, caresheet_command
 
 PASSWORD = "correct horse battery staple"
-ROLES = ("admin", "clinician", "author")
+ROLES = ("admin", "clinician", "author", "reviewer")
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from caresheet import guide, sheets
+from caresheet import guide
 from caresheet.errors import BadInputError
 from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
@@ -18,6 +18,7 @@ from caresheet.team import audit, escalations
 from caresheet.team.accounts import Role
 from caresheet.team.notify import outbox
 from caresheet.team.notify.settings import Settings
+from helpers import import_published
 
 from .conftest import NOW, add, issue_handout
 
@@ -51,7 +52,7 @@ def test_guide_checkins_open_escalations_from_contact_up(
 ) -> None:
     """Through the guide's own ``guide.check_in``, which calls ``escalations.on_checkin``."""
     with store.session() as session:
-        sheets.import_paths(session, [P586])
+        import_published(session, [P586])
     nurse = add(store, "nurse@guide.example", Role.CLINICIAN)
     with store.session() as session:
         issued = guide.issue(

@@ -9,27 +9,8 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
-from caresheet import sheets
 from caresheet.store.db import MIGRATIONS_DIR, Store, StoreUnavailableError, alembic_config
-from team.conftest import NOW, P586
-
-OLD_HANDOUT = sa.text(
-    "INSERT INTO handouts (token_hash, sheet_version_id, sheet_code, language, version, params, "
-    "procedure_at, procedure_zone, display_name, created_at, expires_at) "
-    "SELECT :hash, id, code, language, version, '{}', :at, 'UTC', NULL, :at, :at "
-    "FROM sheet_versions WHERE code = 'P586' AND language = 'en'"
-)
-
-
-def issue_handout(store: Store) -> int:
-    """A handout row as a 0004 database holds it (the model's row has later columns)."""
-    with store.session() as session:
-        if not session.execute(sa.text(
-                "SELECT 1 FROM sheet_versions WHERE code = 'P586'")).first():
-            sheets.import_paths(session, [P586])
-        count = session.execute(sa.text("SELECT count(*) FROM handouts")).scalar_one()
-        session.execute(OLD_HANDOUT, {"hash": f"{count:064d}", "at": NOW})
-        return int(session.execute(sa.text("SELECT max(id) FROM handouts")).scalar_one())
+from team.conftest import NOW
 
 ESCALATION = sa.text(
     "INSERT INTO escalations (id, handout_id, source, source_id, tier, tier_rank, sheet_code, "
@@ -41,6 +22,33 @@ MESSAGE = sa.text(
     "next_attempt_at, last_error) VALUES ('webhook', '{}', :escalation, :at, 1, :at, "
     "'HTTP 503')"
 )
+
+
+OLD_SHEET = sa.text(
+    "INSERT INTO sheet_versions (code, language, version, status, title, content_hash, "
+    "source_text, document, imported_at) VALUES ('P586', 'en', :version, 'published', 'P586', "
+    "'0', '', '{}', :at)"
+)
+OLD_HANDOUT = sa.text(
+    "INSERT INTO handouts (token_hash, sheet_version_id, sheet_code, language, version, params, "
+    "procedure_at, procedure_zone, created_at, expires_at) VALUES (:token, :sheet, 'P586', "
+    "'en', :version, '{}', :at, 'UTC', :at, :at)"
+)
+
+
+def issue_handout(store: Store) -> int:
+    """A handout row as a 0004 database holds it, written in that schema's own columns (the
+    code of today reads and writes later columns of ``sheet_versions``)."""
+    with store.engine.begin() as connection:
+        version = 1 + (connection.execute(sa.text(
+            "SELECT count(*) FROM sheet_versions")).scalar() or 0)
+        connection.execute(OLD_SHEET, {"version": version, "at": NOW})
+        sheet = connection.execute(sa.text("SELECT max(id) FROM sheet_versions")).scalar()
+        connection.execute(OLD_HANDOUT, {"token": f"{version:064d}", "sheet": sheet,
+                                         "version": version, "at": NOW})
+        handout = connection.execute(sa.text("SELECT max(id) FROM handouts")).scalar()
+    assert isinstance(handout, int)
+    return handout
 
 
 def _store_at_0004(url: str) -> Store:

@@ -176,6 +176,7 @@ def test_library_review_steps_record_reviewer_and_date(server: LiveServer) -> No
     with client_for(server, "author") as client:
         answer = upload(client, "T902.en.md", text)
         assert answer.status_code == 200 and "Imported: T902 (en) version 1" in answer.text
+    with client_for(server, "reviewer") as client:
         base = "/team/library/T902/en/1/status"
 
         def move(status: str) -> int:
@@ -185,7 +186,7 @@ def test_library_review_steps_record_reviewer_and_date(server: LiveServer) -> No
         assert move("published") == 400  # draft must be reviewed first
         assert move("reviewed") == 303
         page = client.get("/team/library/T902/en").text
-        assert "Reviewed by author@clinic.example on 20" in page
+        assert "Reviewed by reviewer@clinic.example on 20" in page
         assert "Sources for reviewers" in page and 'href="https://medlineplus.gov/' in page
         assert move("published") == 303 and move("retired") == 303
         assert move("draft") == 400  # nothing comes back from retired

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from helpers import LiveServer, english_only_sheet
+from helpers import LiveServer, english_only_sheet, publish_files
 from render.live import KINDS, client, running
 
 
@@ -32,10 +31,6 @@ def http(server: LiveServer) -> Iterator[httpx.Client]:
 def english_only(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
     """The module's server with one more sheet that has no translation (see helpers)."""
     path = english_only_sheet(tmp_path_factory.mktemp("english-only"))
-    done = subprocess.run(
-        [*server.command, "import", str(path)],
-        cwd=server.workdir, env=server.env, capture_output=True, text=True, timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    # Imported and published through the review path: only published sheets are public.
+    publish_files(server.db_url, [path])
     return server

@@ -11,11 +11,15 @@ from pathlib import Path
 import pytest
 
 from asgi_client import AppClient
-from caresheet import sheets
 from caresheet.library import LIBRARY_DIR
 from caresheet.store.db import Store
 from caresheet.web.app import create_app
-from helpers import ENGLISH_ONLY_CODE, caresheet_command, english_only_sheet
+from helpers import (
+    ENGLISH_ONLY_CODE,
+    caresheet_command,
+    english_only_sheet,
+    import_published,
+)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +46,8 @@ def test_words_list_results_with_marked_snippets(library_client: AppClient) -> N
     assert '<a href="/sheets/P586">Spinal Tap (Lumbar Puncture): What to Expect at Home</a>' in html
     assert "<mark>spinal</mark>" in html.lower()
     assert 'value="spinal tap"' in html
-    assert "Sample content — needs clinical review" in html  # the shipped sheets are drafts
+    # The shipped sheets are published samples: the page of each says so, not the result list.
+    assert "Sample content: needs clinical review" not in html
 
 
 def test_a_typo_says_what_was_searched(library_client: AppClient) -> None:
@@ -61,7 +66,7 @@ def english_only_client(db_url: str, tmp_path: Path) -> Iterator[AppClient]:
     store = Store.open(db_url)
     try:
         with store.session() as session:
-            sheets.import_paths(
+            import_published(
                 session,
                 [
                     LIBRARY_DIR / "P586.en.md",

@@ -21,7 +21,6 @@ from caresheet.care.triage import Disposition, elapsed_hours, triage
 from caresheet.cli.app import app
 from caresheet.config import database_url
 from caresheet.errors import BadInputError, NotFoundError
-from caresheet.library import LIBRARY_DIR
 from caresheet.model import personalize
 from caresheet.model.sheet import Sheet
 from caresheet.store import sheets as stored_sheets
@@ -36,16 +35,32 @@ def open_store() -> Store:
 
 
 @app.command()
-def init() -> None:
-    """Create the database (if needed) and load the shipped care sheets. Safe to run again.
+def init(
+    no_samples: Annotated[
+        bool, typer.Option("--no-samples", help="Create the database only: install no samples.")
+    ] = False,
+) -> None:
+    """Create the database (if needed) and install the shipped care sheets as published
+    sample content (each page says it is not reviewed for patient use). Safe to run again;
+    a sheet the clinic has its own versions of is left alone.
 
-    Example: caresheet init
+    Example: caresheet init --no-samples
     """
     store = open_store()
-    outcomes = import_into(store, [LIBRARY_DIR])
+    if no_samples:
+        with store.session(write=False) as session:
+            count = len(stored_sheets.list_latest(session))
+        store.close()
+        typer.echo(f"{store.display_url}: ready, no samples installed ({count} sheets stored)")
+        return
+    try:
+        with store.session() as session:
+            outcomes = sheets.install_samples(session)
+    finally:
+        store.close()
     counts = Counter(o.action for o in outcomes)
     typer.echo(
-        f"{store.display_url}: {len(outcomes)} sheets in the library "
+        f"{store.display_url}: {len(outcomes)} sample sheets in the library "
         f"({counts['created']} new, {counts['new_version']} updated, "
         f"{counts['unchanged']} unchanged)"
     )
@@ -57,26 +72,39 @@ def import_(
         list[Path],
         typer.Argument(help="Sheet files (*.md) or folders of them.", show_default=False),
     ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="The author's email: they may not review these versions."),
+    ] = None,
 ) -> None:
-    """Import sheet files; a changed sheet gets a new version, an unchanged one is left alone.
+    """Import sheet files as drafts; a changed sheet gets a new version, an unchanged one is
+    left alone. A reviewer who is not the author publishes them (/team/library).
 
     All or nothing: if any file is malformed, each problem is printed as file:line: message
-    and nothing is saved.
+    and nothing is saved. Without --by the author is recorded as "file import".
 
-    Example: caresheet import library/P586.en.md library/P586.es.md
+    Example: caresheet import library/P586.en.md library/P586.es.md --by ana@clinic.example
     """
-    for outcome in import_into(open_store(), paths):
+    author = sheets.FILE_IMPORT if by is None else by.strip().lower()
+    if not author or len(author) > 254 or (by is not None and "@" not in author):
+        raise BadInputError(f"--by needs the author's email address, not {by!r}")
+    for outcome in import_into(open_store(), paths, author):
         typer.echo(
             f"{outcome.action:<11} {outcome.code} {outcome.language} v{outcome.version}  "
             f"{outcome.path}"
         )
 
 
-def import_into(store: Store, paths: list[Path]) -> list[stored_sheets.ImportOutcome]:
+def import_into(
+    store: Store, paths: list[Path], author: str = sheets.FILE_IMPORT
+) -> list[stored_sheets.ImportOutcome]:
     """Import in one transaction; malformed files print as ``file:line: message`` lines."""
     try:
         with store.session() as session:
-            return sheets.import_paths(session, paths)
+            outcomes = sheets.import_paths(session, paths, author=author)
+            for warning in sheets.stale_translations(session, outcomes):
+                typer.echo(f"warning: {warning}", err=True)
+            return outcomes
     finally:
         store.close()
 
@@ -118,7 +146,7 @@ def _translated_sheet(session: Session, sheet: Sheet) -> Sheet | None:
     if sheet.translation_of is None:
         return None
     try:
-        return stored_sheets.current(session, sheet.code, sheet.translation_of).sheet
+        return stored_sheets.latest(session, sheet.code, sheet.translation_of).sheet
     except NotFoundError:
         return None
 

@@ -269,6 +269,11 @@ class Sheet(Value):
     reviewer: str | None = None
     reviewed_on: dt.date | None = None
     review_note: str | None = None
+    sample: bool = Field(
+        default=False,
+        description="shipped example content, not reviewed for patient use: set by the store "
+        "when ``caresheet init`` installs it, never by an author's file",
+    )
     sources: tuple[Source, ...] = Field(
         default=(), description="where the warning signs come from, for reviewers only"
     )

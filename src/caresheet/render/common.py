@@ -140,9 +140,11 @@ class SheetView:
     call_for_help: CallForHelp
     normal: NormalList
     params: tuple[ParamView, ...]
+    sample: bool = False
 
     @property
     def needs_review(self) -> bool:
+        """Not yet published: only staff see such a version (a preview)."""
         return self.status in ("draft", "reviewed")
 
 
@@ -193,4 +195,5 @@ def sheet_view(sheet: Sheet, values: Mapping[str, str] | None = None) -> SheetVi
             ParamView(name, p.label, p.type, values.get(name), p.unset, p.allowed())
             for name, p in sheet.params.items()
         ),
+        sample=sheet.sample,
     )

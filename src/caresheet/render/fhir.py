@@ -76,7 +76,8 @@ def _common(kind: str, sheet: Sheet, base: str) -> Resource:
         "name": f"{sheet.code}{kind}",
         "title": sheet.title,
         "status": PUBLICATION_STATUS[sheet.status],
-        "experimental": sheet.status is not Status.PUBLISHED,
+        # A sample is published but not reviewed for patient use: FHIR's flag for test content.
+        "experimental": sheet.status is not Status.PUBLISHED or sheet.sample,
         "publisher": "caresheet",
     }
 

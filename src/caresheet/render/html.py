@@ -206,7 +206,7 @@ def render_page(page: SheetPage, extra: Mapping[str, object] | None = None) -> s
     context: dict[str, object] = {
         "page": page,
         "lang": page.lang,
-        "draft": page.sheet.needs_review,
+        "draft": page.sheet.needs_review or page.sheet.sample,
         "wording_for": wording_for,
     }
     return template.render(**context, **dict(extra or {}))
@@ -226,7 +226,9 @@ def _with_print_css(page: SheetPage, paper: str) -> SheetPage:
         "published": gettext("Published"),
         "retired": gettext("Retired"),
     }[page.sheet.status]
-    review = gettext("sample content, needs clinical review") if page.sheet.needs_review else ""
+    review = (gettext("not reviewed yet") if page.sheet.needs_review
+              else gettext("Sample content — not reviewed for patient use")
+              if page.sheet.sample else "")
     footer = f"{gettext('Version')} {page.sheet.version} · {status}" + (
         f": {review}" if review else ""
     )

@@ -31,9 +31,8 @@ def _labels(lang: str) -> dict[str, str]:
         "reviewed": gettext("Reviewed"),
         "published": gettext("Published"),
         "retired": gettext("Retired"),
-        "sample": gettext(
-            "Sample content: a clinician must review this sheet before it is given to patients."
-        ),
+        "draft_note": gettext("Not reviewed yet. Do not give it to patients."),
+        "sample": gettext("Sample content — not reviewed for patient use"),
         "education": gettext(
             "This sheet is for education. It does not replace advice from your doctor."
         ),
@@ -57,6 +56,8 @@ def render_text(
     out += _wrap(f"{view.code} · {words['version']} {view.version} · {status}")
     if view.aliases:
         out += _wrap(f"{words['also']} {', '.join(view.aliases)}")
+    if view.sample:
+        out += ["", *_wrap(words["sample"])]
     if notice:
         out += ["", *_wrap(f"{words['note']} {notice}")]
     out += ["", *_wrap(view.call_for_help.emergency_line)]
@@ -75,6 +76,8 @@ def render_text(
             out += _normal(view)
     out += ["", "-" * WIDTH]
     if view.needs_review:
+        out += _wrap(words["draft_note"])
+    if view.sample:
         out += _wrap(words["sample"])
     out += _wrap(words["education"])
     return "\n".join(out).rstrip() + "\n"

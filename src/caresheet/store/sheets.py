@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Sheet, Status
-from caresheet.store.tables import SheetVersion
+from caresheet.store.tables import LibrarySetting, SheetReview, SheetVersion
 
 ImportAction = Literal["created", "new_version", "unchanged"]
 # Every caresheet process takes this PostgreSQL advisory lock to import, so two imports of
@@ -43,6 +44,9 @@ class StoredSheet:
     sheet: Sheet
     source_text: str
     imported_at: dt.datetime
+    author: str | None = None
+    sample: bool = False
+    base_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +60,36 @@ class ImportOutcome:
     path: str
 
 
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One recorded step of a version through review."""
+
+    from_status: Status
+    to_status: Status
+    reviewer: str
+    at: dt.datetime
+    note: str | None
+
+
 # ---------------------------------------------------------------- import
 
 
 def import_sheet(
-    session: Session, sheet: Sheet, source_text: str, path: str, *, now: dt.datetime | None = None
+    session: Session,
+    sheet: Sheet,
+    source_text: str,
+    path: str,
+    *,
+    now: dt.datetime | None = None,
+    author: str | None = None,
+    sample: bool = False,
+    base_version: int | None = None,
 ) -> tuple[ImportOutcome, StoredSheet]:
     """Store one parsed sheet as a new version unless its content is already the latest.
 
-    The caller holds ``lock_imports`` for the transaction (``caresheet.sheets`` does).
+    A new version is a draft whatever its file says (only review publishes it), with no
+    reviewer; a ``sample`` (shipped example content) is stored published. The caller holds
+    ``lock_imports`` for the transaction (``caresheet.sheets`` does).
     """
     digest = content_hash(sheet)
     latest = _latest_row(session, sheet.code, sheet.language)
@@ -72,7 +97,11 @@ def import_sheet(
         outcome = ImportOutcome(sheet.code, sheet.language, latest.version, "unchanged", path)
         return outcome, _stored(latest)
     version = sheet.version if latest is None else max(sheet.version, latest.version + 1)
-    sheet = sheet.model_copy(update={"version": version})
+    status = Status.PUBLISHED if sample else Status.DRAFT
+    sheet = sheet.model_copy(update={
+        "version": version, "status": status, "reviewer": None, "reviewed_on": None,
+        "sample": sample,
+    })
     row = SheetVersion(
         code=sheet.code,
         language=sheet.language,
@@ -83,8 +112,11 @@ def import_sheet(
         source_text=source_text,
         document=sheet.model_dump(mode="json"),
         imported_at=now or dt.datetime.now(dt.UTC),
-        reviewer=sheet.reviewer,
-        reviewed_on=sheet.reviewed_on,
+        reviewer=None,
+        reviewed_on=None,
+        author=author,
+        sample=sample,
+        base_version=base_version,
     )
     session.add(row)
     session.flush()
@@ -93,9 +125,13 @@ def import_sheet(
     return ImportOutcome(sheet.code, sheet.language, version, action, path), stored
 
 
+# What review and the store set, not the author: a file differing only in these is unchanged.
+NOT_CONTENT = {"version", "status", "reviewer", "reviewed_on", "sample"}
+
+
 def content_hash(sheet: Sheet) -> str:
-    """SHA-256 of the sheet's canonical JSON, version number left out."""
-    document = sheet.model_dump(mode="json", exclude={"version"})
+    """SHA-256 of the sheet's canonical JSON, without its version and review state."""
+    document = sheet.model_dump(mode="json", exclude=NOT_CONTENT)
     # Fields added later are left out while unset, so a sheet stored before them keeps its hash.
     if document.get("converted_from") is None:
         document.pop("converted_from", None)
@@ -113,6 +149,7 @@ def lock_imports(session: Session) -> None:
 
 
 def current_or_none(session: Session, code: str, language: str) -> StoredSheet | None:
+    """The published version, or None."""
     try:
         return current(session, code, language)
     except NotFoundError:
@@ -125,9 +162,10 @@ def current_or_none(session: Session, code: str, language: str) -> StoredSheet |
 def get(
     session: Session, code: str, language: str = "en", version: int | None = None
 ) -> StoredSheet:
-    """Version ``version`` of a sheet, or its current version when None."""
+    """Version ``version`` of a sheet, whatever its status (staff work and pinned handouts),
+    or its newest version not retired when None."""
     if version is None:
-        return current(session, code, language)
+        return latest(session, code, language)
     code, language = _key(code, language)
     row = _version_row(session, code, language, version)
     if row is None:
@@ -149,15 +187,28 @@ def get_by_id(session: Session, sheet_version_id: int) -> StoredSheet:
 
 
 def current(session: Session, code: str, language: str = "en") -> StoredSheet:
-    """The version patients should see: the latest published, else the latest not retired.
+    """The version patients may see: the latest published one.
 
-    The shipped library is all draft, and must still be visible; pages show its status.
+    Drafts and reviewed versions are for staff only (``latest``): to every public face a
+    sheet with nothing published does not exist, so the error is the same as for no sheet.
     """
+    code, language = _key(code, language)
+    rows = _version_rows(session, code, language)
+    chosen = _current_of(rows)
+    if chosen is None:
+        raise _not_found(session, code, language, published_only=True)
+    full = session.get(SheetVersion, chosen.id)
+    assert full is not None
+    return _stored(full)
+
+
+def latest(session: Session, code: str, language: str = "en") -> StoredSheet:
+    """The newest version not retired, whatever its review status: what staff work on."""
     code, language = _key(code, language)
     rows = _version_rows(session, code, language)
     if not rows:
         raise _not_found(session, code, language)
-    chosen = _current_of(rows)
+    chosen = _latest_of(rows)
     if chosen is None:
         raise NotFoundError(f"{code} ({language}) is retired")
     full = session.get(SheetVersion, chosen.id)
@@ -165,8 +216,27 @@ def current(session: Session, code: str, language: str = "en") -> StoredSheet:
     return _stored(full)
 
 
+def latest_or_none(session: Session, code: str, language: str) -> StoredSheet | None:
+    try:
+        return latest(session, code, language)
+    except NotFoundError:
+        return None
+
+
 def list_current(session: Session, language: str | None = None) -> list[StoredSheet]:
-    """The current version of every sheet (in one language, or all), by code then language."""
+    """The published version of every sheet (in one language, or all), by code then language."""
+    return _list(session, language, _current_of)
+
+
+def list_latest(session: Session, language: str | None = None) -> list[StoredSheet]:
+    """The newest version not retired of every sheet, for staff, by code then language."""
+    return _list(session, language, _latest_of)
+
+
+def _list(
+    session: Session, language: str | None,
+    choose: Callable[[list[_Brief]], _Brief | None],
+) -> list[StoredSheet]:
     query = select(SheetVersion.id, SheetVersion.code, SheetVersion.language,
                    SheetVersion.version, SheetVersion.status)
     if language is not None:
@@ -178,7 +248,7 @@ def list_current(session: Session, language: str | None = None) -> list[StoredSh
         )
     ids = []
     for key in sorted(by_key):
-        chosen = _current_of(sorted(by_key[key], key=lambda b: b.version))
+        chosen = choose(sorted(by_key[key], key=lambda b: b.version))
         if chosen is not None:
             ids.append(chosen.id)
     if not ids:
@@ -198,6 +268,17 @@ def versions(session: Session, code: str, language: str = "en") -> list[StoredSh
     if not rows:
         raise _not_found(session, code, language)
     return [_stored(r) for r in rows]
+
+
+def published_languages(session: Session, code: str) -> list[str]:
+    """The languages a sheet has a published version in, sorted."""
+    code = code.strip().upper()
+    found = session.scalars(
+        select(SheetVersion.language).where(
+            SheetVersion.code == code, SheetVersion.status == Status.PUBLISHED.value
+        ).distinct()
+    ).all()
+    return sorted(found)
 
 
 def languages(session: Session, code: str) -> list[str]:
@@ -250,6 +331,48 @@ def set_status(
     return stored
 
 
+def record_review(
+    session: Session, stored: StoredSheet, review: Review
+) -> None:
+    """Append one review step of a stored version (the table is never rewritten)."""
+    session.add(SheetReview(
+        sheet_version_id=stored.id, from_status=review.from_status.value,
+        to_status=review.to_status.value, reviewer=review.reviewer, at=review.at,
+        note=review.note,
+    ))
+    session.flush()
+
+
+def reviews(session: Session, sheet_version_id: int) -> list[Review]:
+    """The review steps of one stored version, oldest first."""
+    rows = session.scalars(
+        select(SheetReview).where(SheetReview.sheet_version_id == sheet_version_id)
+        .order_by(SheetReview.id)
+    ).all()
+    return [Review(Status(r.from_status), Status(r.to_status), r.reviewer, r.at, r.note)
+            for r in rows]
+
+
+def setting(session: Session, name: str) -> str | None:
+    """A library setting's stored value, or None when never set."""
+    row = session.get(LibrarySetting, name)
+    return None if row is None else row.value
+
+
+def set_setting(session: Session, name: str, value: str) -> None:
+    row = session.get(LibrarySetting, name)
+    if row is None:
+        session.add(LibrarySetting(name=name, value=value))
+    else:
+        row.value = value
+    session.flush()
+
+
+def parse_status(value: Status | str) -> Status:
+    """A status from its name; BadInputError lists the valid ones."""
+    return _status(value)
+
+
 def _status(value: Status | str) -> Status:
     try:
         return Status(value)
@@ -268,11 +391,14 @@ class _Brief:
     status: str
 
 
-def _current_of(rows: list[_Brief] | list[SheetVersion]) -> _Brief | SheetVersion | None:
-    """From rows sorted by version: the latest published, else the latest not retired."""
+def _current_of(rows: list[_Brief]) -> _Brief | None:
+    """From rows sorted by version: the latest published."""
     published = [r for r in rows if r.status == Status.PUBLISHED.value]
-    if published:
-        return published[-1]
+    return published[-1] if published else None
+
+
+def _latest_of(rows: list[_Brief]) -> _Brief | None:
+    """From rows sorted by version: the latest not retired."""
     visible = [r for r in rows if r.status != Status.RETIRED.value]
     return visible[-1] if visible else None
 
@@ -300,8 +426,10 @@ def _key(code: str, language: str) -> tuple[str, str]:
     return code.strip().upper(), language.strip()
 
 
-def _not_found(session: Session, code: str, language: str) -> NotFoundError:
-    others = languages(session, code)
+def _not_found(
+    session: Session, code: str, language: str, *, published_only: bool = False
+) -> NotFoundError:
+    others = published_languages(session, code) if published_only else languages(session, code)
     if others:
         return NotFoundError(
             f"{code} has no {language!r} version; languages: {', '.join(others)}"
@@ -326,7 +454,10 @@ def _stored(row: SheetVersion) -> StoredSheet:
         language=row.language,
         version=row.version,
         status=Status(row.status),
-        sheet=Sheet.model_validate(row.document),
+        sheet=Sheet.model_validate({**row.document, "sample": bool(row.sample)}),
         source_text=row.source_text,
         imported_at=row.imported_at,
+        author=row.author,
+        sample=bool(row.sample),
+        base_version=row.base_version,
     )

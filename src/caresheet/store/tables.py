@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -89,6 +92,39 @@ class SheetVersion(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     reviewer: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Who brought these words in (an uploading user's email, or "file import"): the one person
+    # who may not review them.
+    author: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Shipped example content, installed published by ``caresheet init``: every page says so.
+    sample: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # For a translation: the version of the sheet it translates that its words were written
+    # against; behind that sheet's latest version means the translation is stale.
+    base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SheetReview(Base):
+    """One step of a version through review: who moved it, from what to what, when and why.
+    Append-only; the four-eyes rules read it (who reviewed a version before it was published)."""
+
+    __tablename__ = "sheet_reviews"
+    __table_args__ = (Index("ix_sheet_reviews_sheet_version_id", "sheet_version_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sheet_version_id: Mapped[int] = mapped_column(ForeignKey("sheet_versions.id"))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LibrarySetting(Base):
+    """An admin's choice for the library's review workflow (``second_reviewer``: "1"/"0")."""
+
+    __tablename__ = "library_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -47,11 +47,13 @@ def _dummy_hash() -> str:
 
 
 class Role(StrEnum):
-    """What a staff member may do: admins manage accounts and read the audit log."""
+    """What a staff member may do: admins manage accounts and read the audit log; authors
+    write sheets; reviewers (and admins) move someone else's sheet to reviewed and published."""
 
     ADMIN = "admin"
     CLINICIAN = "clinician"
     AUTHOR = "author"
+    REVIEWER = "reviewer"
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def base_context(opened: guide.Opened, token: str) -> dict[str, Any]:
     return {
         "lang": opened.sheet.language, "token": token, "handout": opened.handout,
         "sheet": opened.sheet, "phone": opened.phone, "phone_tel": tel(opened.phone),
-        "draft": opened.sheet.status in ("draft", "reviewed"),
+        "draft": opened.sheet.status in ("draft", "reviewed") or opened.sheet.sample,
     }
 
 

@@ -41,7 +41,7 @@ router = APIRouter()
 # No handout token in the access log (see security.RedactTokens).
 install_log_redaction()
 
-ANY_STAFF = require_role(Role.ADMIN, Role.CLINICIAN, Role.AUTHOR)
+ANY_STAFF = require_role(Role.ADMIN, Role.CLINICIAN, Role.AUTHOR, Role.REVIEWER)
 CLINICAL = require_role(Role.CLINICIAN, Role.ADMIN)
 ADMIN = require_role(Role.ADMIN)
 

@@ -1,9 +1,10 @@
-"""Library management for authors: upload a sheet file, read the linter's report, import it,
-and move each version through review (draft → reviewed → published → retired) with the
-reviewer and the date recorded.
+"""Library management for authors and reviewers: upload a sheet file, read the linter's
+report, import it as a draft, preview and diff each version, and move it through review
+(draft → reviewed → published → retired) under the four-eyes rules of ``caresheet.sheets``.
 
 An uploaded file is linted before anything is stored; a file with lint errors is not imported.
-A translation is linted beside the stored sheet it translates.
+A translation is linted beside the stored sheet it translates. Drafts are seen here only: the
+previews are staff pages, never the public ones.
 """
 
 from __future__ import annotations
@@ -21,29 +22,32 @@ from starlette.concurrency import run_in_threadpool
 
 from caresheet import sheets
 from caresheet.authoring.batch import SheetText
-from caresheet.errors import BadInputError, CaresheetError, NotFoundError
-from caresheet.model.sheet import Sheet, Status
+from caresheet.care.symptom_check import ask_tier
+from caresheet.care.triage import Disposition, triage
+from caresheet.errors import BadInputError, CaresheetError
+from caresheet.model import personalize
+from caresheet.model.sheet import Sheet
 from caresheet.quality import Problem, lint_texts
+from caresheet.render.html import render_page, sheet_page
+from caresheet.render.pdf import render_pdf
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import ImportOutcome, StoredSheet
 from caresheet.team import audit
 from caresheet.team.accounts import Login, Role
 from caresheet.web.client import client_ip
-from caresheet.web.deps import RowId, get_store
+from caresheet.web.deps import RowId, chrome_for, get_store
 from caresheet.web.security import require_role, utcnow
-from caresheet.web.team_pages import back_to, page
+from caresheet.web.team_pages import PRIVATE_HEADERS, back_to, page
 
 router = APIRouter(include_in_schema=False)
-AUTHORING = require_role(Role.AUTHOR, Role.ADMIN)
+# Who works on the library: authors write, reviewers review, admins may do both. The
+# four-eyes rules themselves (not your own work; a second reviewer) live in caresheet.sheets.
+LIBRARY_STAFF = require_role(Role.AUTHOR, Role.REVIEWER, Role.ADMIN)
+ADMIN = require_role(Role.ADMIN)
+REVIEWING_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
 MAX_UPLOAD = 512 * 1024
-# Where a version may go next. Retiring is always possible; nothing comes back from retired
-# except by importing a new version.
-NEXT_STATUS: dict[Status, tuple[Status, ...]] = {
-    Status.DRAFT: (Status.REVIEWED, Status.RETIRED),
-    Status.REVIEWED: (Status.PUBLISHED, Status.DRAFT, Status.RETIRED),
-    Status.PUBLISHED: (Status.RETIRED,),
-    Status.RETIRED: (),
-}
+MAX_NOTE = 2000
+NEXT_STATUS = sheets.NEXT_STATUS
 
 
 @dataclass(frozen=True)
@@ -59,18 +63,43 @@ class UploadReport:
 
 
 def _library(session: Session) -> list[StoredSheet]:
-    return stored_sheets.list_current(session)
+    return stored_sheets.list_latest(session)
 
 
 @router.get("/team/library", response_class=HTMLResponse)
-def library(request: Request, login: Annotated[Login, Depends(AUTHORING)]) -> Response:
+def library(request: Request, login: Annotated[Login, Depends(LIBRARY_STAFF)]) -> Response:
     with get_store(request).session(write=False) as session:
         current = _library(session)
-    return page(request, "library.html", login, current=current, report=None)
+        second = sheets.second_reviewer_required(session)
+    return page(request, "library.html", login, current=current, report=None,
+                second_reviewer=second)
+
+
+@router.post("/team/library/settings")
+def library_settings(
+    request: Request, login: Annotated[Login, Depends(ADMIN)],
+    second_reviewer: Annotated[str, Form()] = "",
+) -> Response:
+    """The admin's choice: does publishing need a second reviewer?"""
+    required = second_reviewer.lower() in {"1", "on", "yes", "true"}
+    now = utcnow()
+    with get_store(request).session() as session:
+        sheets.require_second_reviewer(session, required)
+        audit.record(session, login.user.actor, "library.settings", "library",
+                     client_ip(request), {"second_reviewer": required}, now)
+    return back_to("/team/library")
+
+
+@router.get("/team/library/translations", response_class=HTMLResponse)
+def translations(request: Request, login: Annotated[Login, Depends(LIBRARY_STAFF)]) -> Response:
+    """Which sheets lack a translation, and which translations are behind their English."""
+    with get_store(request).session(write=False) as session:
+        rows = sheets.translation_status(session)
+    return page(request, "library_translations.html", login, rows=rows)
 
 
 def check_and_import(session: Session, filename: str, text: str,
-                     now: dt.datetime) -> UploadReport:
+                     now: dt.datetime, author: str) -> UploadReport:
     """Lint the text as a sheet file; import it when there are no errors.
 
     Read in memory through the same batch reader as ``caresheet lint`` and ``import``; a
@@ -82,10 +111,8 @@ def check_and_import(session: Session, filename: str, text: str,
     texts = [SheetText(safe_name, text)]
 
     def stored_base(code: str, language: str) -> Sheet | None:
-        try:
-            return stored_sheets.current(session, code, language).sheet
-        except NotFoundError:
-            return None
+        stored = stored_sheets.latest_or_none(session, code, language)
+        return None if stored is None else stored.sheet
 
     try:
         problems = lint_texts(texts, stored_base).problems
@@ -95,15 +122,17 @@ def check_and_import(session: Session, filename: str, text: str,
         return UploadReport(safe_name, problems, [], None)
     try:
         with session.begin_nested():
-            outcomes = sheets.import_texts(session, texts, now=now)
+            outcomes = sheets.import_texts(session, texts, now=now, author=author)
     except CaresheetError as error:
         return UploadReport(safe_name, problems, [], str(error))
-    return UploadReport(safe_name, problems, outcomes, None)
+    stale = [Problem(safe_name, 1, "warning", "translation", message)
+             for message in sheets.stale_translations(session, outcomes)]
+    return UploadReport(safe_name, [*problems, *stale], outcomes, None)
 
 
 @router.post("/team/library/upload", response_class=HTMLResponse)
 async def upload(
-    request: Request, login: Annotated[Login, Depends(AUTHORING)],
+    request: Request, login: Annotated[Login, Depends(LIBRARY_STAFF)],
     file: UploadFile | None = None, text: Annotated[str, Form()] = "",
     filename: Annotated[str, Form()] = "",
 ) -> Response:
@@ -125,7 +154,7 @@ async def upload(
 
     def check_import_and_audit() -> tuple[UploadReport, list[StoredSheet]]:
         with store.session() as session:
-            report = check_and_import(session, name, source, now)
+            report = check_and_import(session, name, source, now, login.user.email)
             for outcome in report.imported:
                 audit.record(session, login.user.actor, "sheet.imported",
                              f"sheet:{outcome.code}/{outcome.language}/{outcome.version}",
@@ -136,47 +165,120 @@ async def upload(
     # request) free, whatever the file holds.
     report, current = await run_in_threadpool(check_import_and_audit)
     status = 400 if report.errors or report.error else 200
-    return page(request, "library.html", login, status, current=current, report=report)
+    return page(request, "library.html", login, status, current=current, report=report,
+                second_reviewer=None)
 
 
 @router.get("/team/library/{code}/{language}", response_class=HTMLResponse)
 def sheet_versions(
-    request: Request, code: str, language: str, login: Annotated[Login, Depends(AUTHORING)],
+    request: Request, code: str, language: str, login: Annotated[Login, Depends(LIBRARY_STAFF)],
 ) -> Response:
     with get_store(request).session(write=False) as session:
         found = stored_sheets.versions(session, code[:16], language[:16])
-    if not found:
-        raise NotFoundError(f"no sheet {code} in {language}")
-    return page(request, "library_sheet.html", login, versions=found, next_status=NEXT_STATUS)
+        steps = {v.id: stored_sheets.reviews(session, v.id) for v in found}
+        second = sheets.second_reviewer_required(session)
+    return page(request, "library_sheet.html", login, versions=found, next_status=NEXT_STATUS,
+                steps=steps, may_review=login.user.role in REVIEWING_ROLES,
+                second_reviewer=second)
 
 
 @router.post("/team/library/{code}/{language}/{version}/status")
 def change_status(
     request: Request, code: str, language: str, version: RowId,
-    login: Annotated[Login, Depends(AUTHORING)], status: Annotated[str, Form()] = "",
+    login: Annotated[Login, Depends(LIBRARY_STAFF)], status: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
 ) -> Response:
+    """One review step; the service refuses what the four-eyes rules forbid (400, why)."""
     now = utcnow()
+    by = sheets.Reviewer(login.user.email, login.user.role in REVIEWING_ROLES)
     with get_store(request).session() as session:
-        stored = stored_sheets.get(session, code[:16], language[:16], version)
-        try:
-            wanted = Status(status)
-        except ValueError:
-            raise BadInputError(
-                f"unknown status {status[:20]!r}; use one of: "
-                f"{', '.join(s.value for s in Status)}"
-            ) from None
-        if wanted not in NEXT_STATUS[stored.status]:
-            raise BadInputError(
-                f"a {stored.status.value} version cannot become {wanted.value}; next: "
-                f"{', '.join(s.value for s in NEXT_STATUS[stored.status]) or 'nothing'}"
-            )
-        reviewed = wanted in (Status.REVIEWED, Status.PUBLISHED)
-        changed = sheets.set_status(
-            session, stored.code, stored.language, version, wanted,
-            reviewer=login.user.email if reviewed else None,
-            reviewed_on=now.date() if reviewed else None,
-        )
+        before = stored_sheets.get(session, code[:16], language[:16], version)
+        changed = sheets.review(session, before.code, before.language, version, status[:20],
+                                by=by, note=note[:MAX_NOTE], now=now)
         audit.record(session, login.user.actor, "sheet.status",
                      f"sheet:{changed.code}/{changed.language}/{changed.version}",
-                     client_ip(request), {"from": stored.status.value, "to": wanted.value}, now)
+                     client_ip(request),
+                     {"from": before.status.value, "to": changed.status.value}, now)
     return back_to(f"/team/library/{changed.code}/{changed.language}")
+
+
+def _version(request: Request, code: str, language: str, version: int) -> StoredSheet:
+    with get_store(request).session(write=False) as session:
+        return stored_sheets.get(session, code[:16], language[:16], version)
+
+
+def _params(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items()
+            if not k.startswith("a.") and k not in {"elapsed", "large"}}
+
+
+@router.get("/team/library/{code}/{language}/{version}/preview", response_class=HTMLResponse)
+def preview(
+    request: Request, code: str, language: str, version: RowId,
+    login: Annotated[Login, Depends(LIBRARY_STAFF)],
+) -> Response:
+    """The patient page of any version, as a patient would see it once published."""
+    stored = _version(request, code, language, version)
+    values = personalize.check(stored.sheet, _params(request))
+    html = render_page(sheet_page(stored.sheet, values), {"chrome_for": chrome_for})
+    return HTMLResponse(html, headers={**PRIVATE_HEADERS, "X-Robots-Tag": "noindex"})
+
+
+@router.get("/team/library/{code}/{language}/{version}/preview.pdf")
+def preview_pdf(
+    request: Request, code: str, language: str, version: RowId,
+    login: Annotated[Login, Depends(LIBRARY_STAFF)],
+) -> Response:
+    stored = _version(request, code, language, version)
+    values = personalize.check(stored.sheet, _params(request))
+    pdf = render_pdf(sheet_page(stored.sheet, values))
+    name = f"{stored.code}-{stored.language}-v{stored.version}-preview.pdf"
+    headers = {**PRIVATE_HEADERS, "Content-Disposition": f'inline; filename="{name}"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+@router.get("/team/library/{code}/{language}/{version}/check", response_class=HTMLResponse)
+def preview_check(
+    request: Request, code: str, language: str, version: RowId,
+    login: Annotated[Login, Depends(LIBRARY_STAFF)], elapsed: str = "",
+) -> Response:
+    """The symptom check of any version: every question, and the result for the answers given
+    (read-only: nothing is saved, nobody is alerted)."""
+    stored = _version(request, code, language, version)
+    sheet = stored.sheet
+    answers = {k[2:]: v[:20] for k, v in request.query_params.items()
+               if k.startswith("a.") and v.strip()}
+    disposition: Disposition | None = None
+    if "elapsed" in request.query_params:
+        hours = _hours(elapsed)
+        disposition = triage(sheet, answers, hours)
+    # The patient's order: highest tier first (what the guided check asks first).
+    order = sorted(sheet.findings, key=lambda name: -ask_tier(sheet, name).rank)
+    return page(request, "library_check.html", login, stored=stored,
+                questions=[(name, sheet.findings[name]) for name in order],
+                answers=answers, elapsed=elapsed, disposition=disposition)
+
+
+def _hours(text: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        hours = float(text.strip()[:12])
+    except ValueError:
+        raise BadInputError(f"hours since the procedure must be a number, not {text[:12]!r}") \
+            from None
+    if not 0 <= hours <= 100_000:
+        raise BadInputError("hours since the procedure must be between 0 and 100000")
+    return hours
+
+
+@router.get("/team/library/{code}/{language}/{version}/diff", response_class=HTMLResponse)
+def version_diff(
+    request: Request, code: str, language: str, version: RowId,
+    login: Annotated[Login, Depends(LIBRARY_STAFF)],
+) -> Response:
+    """What this version changed from the one before: words, and rules added, removed or
+    moved to another tier (a lowered tier marked)."""
+    with get_store(request).session(write=False) as session:
+        found = sheets.diff(session, code[:16], language[:16], version)
+    return page(request, "library_diff.html", login, diff=found)
