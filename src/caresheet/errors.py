@@ -18,6 +18,7 @@
     ├── AuthenticationError          401          a caller's credential is missing or not valid
     ├── PrefetchMissingError         412          a CDS Hooks call lacks data we cannot fetch
     ├── FhirServerError              502          the EHR's FHIR server failed us
+    ├── ServerBusyError              503          too much rendering queued; retry in seconds
     └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
@@ -207,3 +208,20 @@ class FhirServerError(CaresheetError):
 
     status = 502
     code = "bad_gateway"
+
+
+class ServerBusyError(CaresheetError):
+    """Every PDF worker is busy and the queue is full: refuse now rather than stall everyone.
+
+    ``retry_after`` is the seconds a client should wait (the web sends it as Retry-After).
+    """
+
+    status = 503
+    code = "server_busy"
+    retry_after: ClassVar[int] = 5
+
+    def __init__(self, queued: int) -> None:
+        self.queued = queued
+        super().__init__(
+            f"the server is busy making {queued} documents; try again in a few seconds"
+        )

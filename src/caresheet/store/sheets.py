@@ -159,6 +159,28 @@ def current(session: Session, code: str, language: str = "en") -> StoredSheet:
     return _stored(full)
 
 
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """Which stored version is current, without reading its words: what a cache key needs."""
+
+    id: int
+    code: str
+    language: str
+    status: str
+
+
+def current_ref(session: Session, code: str, language: str = "en") -> VersionRef:
+    """The row id and status of ``current``'s choice: one small query, no document parsed."""
+    code, language = _key(code, language)
+    rows = _version_rows(session, code, language)
+    if not rows:
+        raise _not_found(session, code, language)
+    chosen = _current_of(rows)
+    if chosen is None:
+        raise NotFoundError(f"{code} ({language}) is retired")
+    return VersionRef(chosen.id, code, language, chosen.status)
+
+
 def list_current(session: Session, language: str | None = None) -> list[StoredSheet]:
     """The current version of every sheet (in one language, or all), by code then language."""
     query = select(SheetVersion.id, SheetVersion.code, SheetVersion.language,
