@@ -26,7 +26,7 @@ def pool() -> Iterator[PdfPool]:
 def test_a_pdf_is_made_in_a_worker_process(pool: PdfPool, p586: Sheet) -> None:
     pdf = pool.render(render_print(sheet_page(p586, {"lie_flat_hours": "2"})))
     assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000
-    worker_pids = {p.pid for p in pool._pool()._processes.values()}  # noqa: SLF001
+    worker_pids = {p.pid for p in pool._pool()._processes.values()}
     assert worker_pids and os.getpid() not in worker_pids
 
 
