@@ -132,7 +132,7 @@ def pdf_storm(url: str, stop: threading.Event, clients: int = 8) -> list[int]:
                     statuses.append(int(answer.status))
             except urllib.error.HTTPError as refused:
                 statuses.append(int(refused.code))
-            except (OSError, http.client.HTTPException):  # the server is shutting down at the end of the run
+            except (OSError, http.client.HTTPException):  # the server is stopping: run over
                 return
 
     threads = [threading.Thread(target=one, daemon=True) for _ in range(clients)]
