@@ -4,6 +4,7 @@
 #   poppler-utils                  pdftotext/pdftoppm to check generated PDFs
 #   fonts-dejavu-core, fonts-liberation   fallback fonts for pages and PDFs
 #   libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0   WeasyPrint's native libraries
+#   wrk                            the HTTP load generator of bench/serve.py
 # A machine that already has them all does nothing (one dpkg query).
 # Not root and something missing: print the command; fail only when CI=true.
 set -euo pipefail
@@ -16,6 +17,7 @@ PACKAGES=(
     libpango-1.0-0
     libpangoft2-1.0-0
     libharfbuzz-subset0
+    wrk
 )
 
 missing=()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from caresheet.errors import BadInputError
+
 DATABASE_ENV = "CARESHEET_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///./caresheet.db"
 
@@ -39,3 +41,66 @@ def public_base_url() -> str | None:
 def cds_allow_anonymous() -> bool:
     """Whether CDS Hooks calls without a JWT are served: for a test install only."""
     return os.environ.get(CDS_ANONYMOUS_ENV, "").strip().lower() in _TRUE
+
+
+def site_url(request_base: str) -> str:
+    """The one base of every absolute link the app writes (QR codes, FHIR, handout links).
+
+    CARESHEET_BASE_URL wins: behind a reverse proxy the request's own host and scheme are the
+    proxy's view, not the address a patient can open. Without it, the request's base is used.
+    """
+    return public_base_url() or request_base.rstrip("/")
+
+
+# ---------------------------------------------------------------- serving capacity
+
+CACHE_MB_ENV = "CARESHEET_CACHE_MB"
+PDF_WORKERS_ENV = "CARESHEET_PDF_WORKERS"
+PDF_QUEUE_ENV = "CARESHEET_PDF_QUEUE"
+NOTIFY_LISTEN_ENV = "CARESHEET_NOTIFY_LISTEN"
+NOTIFY_POLL_ENV = "CARESHEET_NOTIFY_POLL"
+DEFAULT_CACHE_MB = 256
+
+
+def _number(name: str, default: float, *, least: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = least - 1
+    if value < least:
+        raise BadInputError(f"{name} must be a number of at least {least:g} (got {text[:20]!r})")
+    return value
+
+
+def cache_bytes() -> int:
+    """The size bound of the rendered-output cache (CARESHEET_CACHE_MB; 0 turns it off)."""
+    return int(_number(CACHE_MB_ENV, DEFAULT_CACHE_MB, least=0) * 1024 * 1024)
+
+
+def pdf_workers() -> int:
+    """Processes that render PDFs (CARESHEET_PDF_WORKERS; default: one per CPU core)."""
+    return int(_number(PDF_WORKERS_ENV, float(os.cpu_count() or 1), least=1))
+
+
+def pdf_queue() -> int:
+    """PDFs that may wait for a free worker before more are refused with a 503
+    (CARESHEET_PDF_QUEUE; default: four per worker)."""
+    return int(_number(PDF_QUEUE_ENV, 4.0 * pdf_workers(), least=0))
+
+
+def notify_listen() -> bool:
+    """Whether the notification worker waits on PostgreSQL LISTEN (CARESHEET_NOTIFY_LISTEN).
+
+    Off behind PgBouncer in transaction mode, where a LISTEN does not survive the transaction:
+    the worker then polls every CARESHEET_NOTIFY_POLL seconds.
+    """
+    return os.environ.get(NOTIFY_LISTEN_ENV, "on").strip().lower() not in {
+        "0", "false", "no", "off"}
+
+
+def notify_poll_seconds() -> float:
+    """How often the notification worker looks for due messages without a wake-up (2 s)."""
+    return _number(NOTIFY_POLL_ENV, 2.0, least=0.05)

@@ -22,6 +22,7 @@
     ├── SmartLaunchError             400          a SMART launch went wrong (state, code, token)
     │   ├── SmartAccessError         403          the EHR user has no caresheet account here
     │   └── SmartSessionError        401          a launched screen used without a live launch
+    ├── ServerBusyError              503          too much rendering queued; retry in seconds
     └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
@@ -255,3 +256,20 @@ class SmartSessionError(SmartLaunchError):
 
     status = 401
     code = "unauthorized"
+
+
+class ServerBusyError(CaresheetError):
+    """Every PDF worker is busy and the queue is full: refuse now rather than stall everyone.
+
+    ``retry_after`` is the seconds a client should wait (the web sends it as Retry-After).
+    """
+
+    status = 503
+    code = "server_busy"
+    retry_after: ClassVar[int] = 5
+
+    def __init__(self, queued: int) -> None:
+        self.queued = queued
+        super().__init__(
+            f"the server is busy making {queued} documents; try again in a few seconds"
+        )

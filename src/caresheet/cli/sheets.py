@@ -26,6 +26,7 @@ from caresheet.model.sheet import Sheet
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.db import Store
 
+WORKER_HEALTHCHECK_SECONDS = 60
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the sheet (en, es).")]
 
 
@@ -249,10 +250,18 @@ def disposition_text(disposition: Disposition) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="App processes sharing the port (use PostgreSQL for more than 1).",
+    )] = 1,
 ) -> None:
     """Serve the web app (library, patient pages, API, FHIR) over HTTP.
 
-    Example: caresheet serve --host 127.0.0.1 --port 8000
+    With --workers N, N processes share the port; sessions, rate limits, the rendered-output
+    cache and the notification outbox all live in the database, so any process can answer
+    any request. Each process also runs a notification worker (CARESHEET_WORKER=off to leave
+    delivery to `caresheet worker`).
+
+    Example: caresheet serve --host 127.0.0.1 --port 8000 --workers 2
     """
     # Migrate once here, so a bad database is one line now rather than a failed worker later.
     open_store().close()
@@ -261,4 +270,7 @@ def serve(
     # uvicorn's own X-Forwarded-* handling is off: the app decides whom to believe, by
     # CARESHEET_TRUSTED_PROXIES (web/client.py), in one place.
     uvicorn.run("caresheet.web.app:create_app", factory=True, host=host, port=port,
-                proxy_headers=False)
+                proxy_headers=False, workers=workers,
+                # A busy machine can take longer than uvicorn's 5 s to import a new process;
+                # its supervisor would then kill and restart workers forever.
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)

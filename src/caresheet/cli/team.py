@@ -131,13 +131,17 @@ def user_password(
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due, then exit.")] = False,
-    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 2.0,
+    interval: Annotated[float | None, typer.Option(
+        min=0.05, help="Seconds between passes when nothing wakes the worker (default: "
+        "CARESHEET_NOTIFY_POLL, 2; 30 while it LISTENs on PostgreSQL).")] = None,
 ) -> None:
     """Deliver queued notifications (email, signed webhook) and patient messages (email, text
     message: hand-overs and follow-up prompts), retrying with backoff.
 
     Settings: CARESHEET_SMTP_HOST/PORT/USER/PASSWORD/FROM, CARESHEET_NOTIFY_EMAIL,
     CARESHEET_WEBHOOK_URL, CARESHEET_WEBHOOK_SECRET, CARESHEET_SMS_URL/ACCOUNT/TOKEN/FROM.
+    On PostgreSQL it wakes on NOTIFY (CARESHEET_NOTIFY_LISTEN=off to poll instead, e.g.
+    behind PgBouncer).
 
     Example: caresheet worker --interval 5
     """

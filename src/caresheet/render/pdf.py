@@ -32,6 +32,22 @@ def html_to_pdf(html: str) -> bytes:
     return data
 
 
+WARM_UP_HTML = (
+    "<!doctype html><html lang=en><head><style>%s body { font-family: %s; }</style></head>"
+    "<body><p>Warm <b>up</b> <i>fonts</i>.</p></body></html>"
+)
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and load the fonts once, so a worker's first real PDF is not slower.
+
+    A PDF worker process runs this when it starts (see ``render.pool``).
+    """
+    from caresheet.render import fonts
+
+    html_to_pdf(WARM_UP_HTML % (fonts.font_face_css(), fonts.FAMILY))
+
+
 def render_pdf(page: SheetPage, paper: str = "letter") -> bytes:
     """The sheet as PDF, Letter or A4; large print when ``page.large``."""
     return html_to_pdf(render_print(page, paper))

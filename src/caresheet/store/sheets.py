@@ -223,6 +223,25 @@ def latest_or_none(session: Session, code: str, language: str) -> StoredSheet | 
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """Which stored version is current, without reading its words: what a cache key needs."""
+
+    id: int
+    code: str
+    language: str
+    status: str
+
+
+def current_ref(session: Session, code: str, language: str = "en") -> VersionRef:
+    """The row id and status of ``current``'s choice: one small query, no document parsed."""
+    code, language = _key(code, language)
+    chosen = _current_of(_version_rows(session, code, language))
+    if chosen is None:
+        raise _not_found(session, code, language, published_only=True)
+    return VersionRef(chosen.id, code, language, chosen.status)
+
+
 def list_current(session: Session, language: str | None = None) -> list[StoredSheet]:
     """The published version of every sheet (in one language, or all), by code then language."""
     return _list(session, language, _current_of)

@@ -51,14 +51,20 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from caresheet import config
+        from caresheet import config, outputs
+        from caresheet.render import pool
         from caresheet.store.db import Store
         from caresheet.team.notify import settings, worker
+        from caresheet.web.deps import chrome_for
 
         # Read once, here: nothing reads the notification settings inside a request.
         notify_settings = settings.configure(settings.Settings.from_env())
         store = Store.open(database_url or config.database_url())
         app.state.store = store
+        # Shared by every process through the database; PDFs are made in worker processes.
+        app.state.outputs = outputs.Cache(store, config.cache_bytes(),
+                                          make_pdf=pool.render_pdf_html,
+                                          extra={"chrome_for": chrome_for})
         halt_worker = None
         if os.environ.get("CARESHEET_WORKER", "on").lower() not in ("off", "0", "false", "no"):
             halt_worker = worker.start_background_worker(store.session, notify_settings)
@@ -67,6 +73,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         finally:
             if halt_worker is not None:
                 halt_worker()
+            pool.close_shared()
             store.close()
 
     app = FastAPI(title="caresheet", version="0.1.0", lifespan=lifespan)

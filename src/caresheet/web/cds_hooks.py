@@ -44,7 +44,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def site_url(request: Request) -> str:
     """The address outsiders use: CARESHEET_BASE_URL behind a proxy, else the request's."""
-    return config.public_base_url() or str(request.base_url).rstrip("/")
+    return config.site_url(str(request.base_url))
 
 
 def caller(request: Request, store: Store, audiences: list[str]) -> clients.Caller:

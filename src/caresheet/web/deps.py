@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from caresheet.i18n import gettext_for, per_language
 from caresheet.model.wording import wording_for
+from caresheet.outputs import Cache
 from caresheet.store.db import Store
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -91,6 +92,12 @@ def get_store(request: Request) -> Store:
     """The app's one Store, opened at startup."""
     store: Store = request.app.state.store
     return store
+
+
+def get_outputs(request: Request) -> Cache:
+    """The app's rendered-output cache, made at startup beside the store."""
+    cache: Cache = request.app.state.outputs
+    return cache
 
 
 def supported_language(value: str | None) -> str | None:

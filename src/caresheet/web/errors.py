@@ -3,6 +3,7 @@
     CaresheetError           -> its class's ``status`` and ``code`` (see ``caresheet.errors``):
                                 bad input 400, not found 404, gone 410, too many attempts 429,
                                 store unavailable 503 (with Retry-After; never its details),
+                                server busy 503 (Retry-After: a few seconds),
                                 unauthorized 401 (with WWW-Authenticate: Bearer); a 404 or
                                 410 under /h/ is the kind patient page
     DBAPIError               -> 503: a save that failed is "try again", never a 500; the log
@@ -113,7 +114,7 @@ async def _caresheet(request: Request, exc: Exception) -> Response:
     message = (str(exc) if exc.public else exc.public_message) or HTTPStatus(exc.status).phrase
     response = error_response(request, exc.status, exc.code, message)
     if exc.status == HTTPStatus.SERVICE_UNAVAILABLE:
-        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        response.headers["Retry-After"] = str(getattr(exc, "retry_after", RETRY_AFTER_SECONDS))
     if exc.status == HTTPStatus.UNAUTHORIZED:
         response.headers["WWW-Authenticate"] = 'Bearer realm="caresheet"'
     return response

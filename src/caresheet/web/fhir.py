@@ -27,7 +27,6 @@ from caresheet.ehr import clients, smart
 from caresheet.errors import (
     AuthenticationError,
     BadInputError,
-    NotFoundError,
     SmartLaunchError,
 )
 from caresheet.render import fhir, fhir_search
@@ -39,9 +38,10 @@ from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Role
 from caresheet.web.cds_hooks import KEYS, site_url
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store
+from caresheet.web.deps import get_outputs, get_store
 from caresheet.web.errors import register_renderer
 from caresheet.web.security import current_login
+from caresheet.web.sheets import cached_response
 from caresheet.web.smart import COOKIE as SMART_COOKIE
 
 router = APIRouter(prefix="/fhir", tags=["fhir"])
@@ -79,13 +79,20 @@ def base_url(request: Request) -> str:
     return f"{site_url(request)}/fhir"
 
 
-def _sheet(store: Store, resource_id: str) -> outputs.Found:
+def _resource(request: Request, resource_id: str, rendition: outputs.Rendition) -> Response:
+    """One sheet resource from the rendered-output cache, with its validator (304 when held).
+
+    The id names one language exactly (``P586``, ``P586-es``): no fallback to English.
+    """
     code, _, lang = resource_id.partition("-")
-    with store.session(write=False) as session:
-        stored = stored_sheets.current(session, code, lang or "en")
-    if not lang and stored.language != "en":  # pragma: no cover - current() keeps the language
-        raise NotFoundError(f"no sheet {resource_id}")
-    return outputs.Found(stored, stored.language, None)
+    lang = lang or "en"
+    public = f"{site_url(request)}/sheets/{code.upper()}"
+    if lang != "en":
+        public += f"?lang={lang}"
+    options = outputs.Options(qr_url=public, fhir_base=base_url(request))
+    wanted = outputs.Wanted(code, rendition, {}, options, fallback=False)
+    output = get_outputs(request).get_or_render(wanted, lang)
+    return cached_response(request, output)
 
 
 @router.get("/metadata", response_class=FhirResponse, summary="CapabilityStatement")
@@ -94,41 +101,24 @@ def metadata(request: Request) -> FhirResponse:
 
 
 @router.get("/PlanDefinition/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def plan_definition(request: Request, resource_id: ResourceId, store: StoreDep) -> FhirResponse:
-    found = _sheet(store, resource_id)
-    return FhirResponse(fhir.plan_definition(found.sheet, base=base_url(request)))
+def plan_definition(request: Request, resource_id: ResourceId) -> Response:
+    return _resource(request, resource_id, "fhir-plan")
 
 
 @router.get("/Questionnaire/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def questionnaire(request: Request, resource_id: ResourceId, store: StoreDep) -> FhirResponse:
-    found = _sheet(store, resource_id)
-    return FhirResponse(fhir.questionnaire(found.sheet, base=base_url(request)))
-
-
-def _rendered(request: Request, found: outputs.Found) -> tuple[str, bytes]:
-    from caresheet.render.pdf import html_to_pdf
-
-    public = f"{site_url(request)}/sheets/{found.sheet.code}"
-    if found.sheet.language != "en":
-        public += f"?lang={found.sheet.language}"
-    html = outputs.print_html(found, {}, outputs.Options(qr_url=public))
-    return html, html_to_pdf(html)
+def questionnaire(request: Request, resource_id: ResourceId) -> Response:
+    return _resource(request, resource_id, "fhir-questionnaire")
 
 
 @router.get("/DocumentReference/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def document_reference(request: Request, resource_id: ResourceId, store: StoreDep) -> FhirResponse:
-    found = _sheet(store, resource_id)
-    html, pdf = _rendered(request, found)
-    return FhirResponse(fhir.document_reference(found.sheet, html, pdf, base_url(request)))
+def document_reference(request: Request, resource_id: ResourceId) -> Response:
+    return _resource(request, resource_id, "fhir-document")
 
 
 @router.get("/Bundle/{resource_id}", response_class=FhirResponse, responses=ERRORS)
-def bundle(request: Request, resource_id: ResourceId, store: StoreDep) -> FhirResponse:
+def bundle(request: Request, resource_id: ResourceId) -> Response:
     """PlanDefinition, Questionnaire and DocumentReference of one sheet (type collection)."""
-    lookup = resource_id.removesuffix("-bundle")
-    found = _sheet(store, lookup)
-    html, pdf = _rendered(request, found)
-    return FhirResponse(fhir.bundle(found.sheet, html, pdf, None, base_url(request)))
+    return _resource(request, resource_id.removesuffix("-bundle"), "fhir-bundle")
 
 
 # ---------------------------------------------------------------- search

@@ -23,6 +23,7 @@ from caresheet.care.safety_net import MAX_NOTE, NOTE
 from caresheet.care.teachback import Question
 from caresheet.care.timeline import Event, parse_procedure_time
 from caresheet.care.triage import Disposition
+from caresheet.config import site_url
 from caresheet.model.contact import checked
 from caresheet.model.sheet import Tier
 from caresheet.store.db import Store
@@ -256,7 +257,7 @@ def create_handout(request: Request, body: Annotated[HandoutIn, Body()],
             params=body.params, procedure_time=procedure, now=moment,
             display_name=body.display_name, expires_in=guide.parse_expiry(body.expires),
             ip=client_ip(request), contact=reach, clinic=body.clinic, send=body.send)
-    url = guide.link(str(request.base_url), issued.token)
+    url = guide.link(site_url(str(request.base_url)), issued.token)
     contact = issued.handout.contact
     return IssuedOut(
         token=issued.token, url=url, handout=read_handout(request, issued.token, store),

@@ -10,6 +10,10 @@ A patient's private link is a secret in a URL, and its answers are health data: 
 under ``/h/`` and ``/api/handouts`` (pages, JSON, errors, the .ics file) says ``no-store`` (no
 cache keeps it), ``no-referrer`` (no other site learns the link) and ``noindex``.
 
+Over https (directly, or from a trusted proxy) every response also carries
+``Strict-Transport-Security``, so a browser that has seen the site once never again sends a
+login or a patient's link over plain HTTP.
+
 FastAPI's own API explorer (``/docs``, ``/redoc``) loads its script from a CDN, so it gets no
 policy; it shows no patient data.
 """
@@ -40,6 +44,9 @@ PATIENT_DEFAULTS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-robots-tag", b"noindex, nofollow"),
 )
 PATIENT_PREFIXES = ("/h/", "/api/handouts")
+# Sent only on a request that came over https (ForwardedScheme has already read a trusted
+# proxy's X-Forwarded-Proto): a browser then refuses plain HTTP to this name for a year.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 UNGUARDED_PREFIXES = ("/docs", "/redoc")
 
 
@@ -60,6 +67,8 @@ class SecurityHeaders:
             return
         # A patient's response gets its private headers whatever a route or handler set.
         forced = PATIENT_DEFAULTS if path.startswith(PATIENT_PREFIXES) else ()
+        if scope.get("scheme") == "https":
+            forced = (*forced, HSTS)
         replaced = {name for name, _ in forced}
 
         async def send_with_headers(message: Message) -> None:

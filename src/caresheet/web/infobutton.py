@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from caresheet import outputs, search
+from caresheet.config import site_url
 from caresheet.errors import NotFoundError
 from caresheet.render import infobutton as ib
 from caresheet.store.db import Store
@@ -52,7 +53,7 @@ register_renderer("/infobutton", _error)
 )
 def knowledge_request(request: Request, store: StoreDep) -> Response:
     asked = ib.parse_request(request.query_params)
-    base = str(request.base_url).rstrip("/")
+    base = site_url(str(request.base_url))
     with store.session(write=False) as session:
         matches = [_match(s, base) for s in find_sheets(session, asked)]
     document = ib.feed(asked, matches, base, dt.datetime.now(dt.UTC))

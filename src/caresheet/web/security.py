@@ -48,12 +48,33 @@ def utcnow() -> dt.datetime:
 
 def cookie_secure(request: Request) -> bool:
     """Whether cookies get the Secure flag (see the module docstring)."""
-    setting = os.environ.get("CARESHEET_COOKIE_SECURE", "").strip().lower()
+    setting = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower()
     if setting:
         return setting in _TRUE
     if request.url.scheme == "https":
         return True
     return (request.url.hostname or "") not in LOCAL_HOSTS
+
+
+COOKIE_SECURE_ENV = "CARESHEET_COOKIE_SECURE"
+
+
+def cookie_cannot_stick(request: Request) -> str | None:
+    """Why a browser will drop our log-in cookies on this request, or None when it keeps them.
+
+    The cookies are Secure on any name but localhost, and a browser does not keep a Secure
+    cookie sent over plain HTTP: log-in then fails as if the form had expired. A pilot on a
+    VM reached as ``http://caresheet.clinic.lan`` hits exactly this, so the page names the fix.
+    """
+    if request.url.scheme != "http" or not cookie_secure(request):
+        return None
+    return (
+        f"Log-in cannot work at {request.url.hostname or 'this address'} over plain HTTP: "
+        "the browser drops the log-in cookie, which is marked Secure. Serve caresheet over "
+        "HTTPS (behind a proxy, list it in CARESHEET_TRUSTED_PROXIES so the app sees https), "
+        f"or, on a private test network only, set {COOKIE_SECURE_ENV}=false. "
+        "See docs/deploy.md."
+    )
 
 
 def set_session_cookie(response: Response, request: Request, login: Login) -> None:

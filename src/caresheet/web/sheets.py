@@ -4,6 +4,11 @@ Personalization comes in the query string (``?lie_flat_hours=2&clinic_phone=555-
 filled in by the form on the page itself, so it works without JavaScript and a printed QR
 code brings the reader back to the same filled-in sheet. ``?lang=es`` picks the language
 (falling back to English with a notice) and ``?large=1`` large print.
+
+Every form comes from ``outputs.Cache`` (made once by any process, then served from the shared
+table) with a strong ``ETag``; a matching ``If-None-Match`` gets a 304 and no body. These pages
+hold no patient data (params are a clinician's choices, not a person), so a proxy may keep
+them for a few minutes: ``Cache-Control: public, max-age=300``.
 """
 
 from __future__ import annotations
@@ -15,10 +20,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from caresheet import outputs
-from caresheet.model import personalize
-from caresheet.render.html import render_page, sheet_links, sheet_page
+from caresheet.config import site_url
 from caresheet.store.db import Store
-from caresheet.web.deps import chrome_for, get_store, page_language
+from caresheet.web.deps import get_outputs, get_store, page_language
 
 router = APIRouter()
 
@@ -29,6 +33,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No sheet has this code."},
 }
 StoreDep = Annotated[Store, Depends(get_store)]
+# A sheet's public forms change only with a new version; a proxy may keep them briefly.
+PUBLIC_CACHE = "public, max-age=300"
 Code = Annotated[str, Path(pattern=r"^[A-Za-z][A-Za-z0-9]{1,15}$", description="e.g. P586")]
 
 
@@ -42,9 +48,10 @@ def _large(request: Request) -> bool:
 
 def public_url(request: Request, code: str, values: dict[str, str], lang: str) -> str:
     """The screen page's address with these params: what the QR code on paper opens."""
-    query = {**values, **({"lang": lang} if lang != "en" else {})}
+    filled = {name: value.strip() for name, value in values.items() if value.strip()}
+    query = {**filled, **({"lang": lang} if lang != "en" else {})}
     suffix = f"?{urlencode(query)}" if query else ""
-    return f"{str(request.base_url).rstrip('/')}/sheets/{code.upper()}{suffix}"
+    return f"{site_url(str(request.base_url))}/sheets/{code.upper()}{suffix}"
 
 
 def _options(request: Request, code: str, values: dict[str, str], lang: str) -> outputs.Options:
@@ -77,17 +84,47 @@ def sheet_text(request: Request, code: Code, store: StoreDep) -> Response:
 
 
 def _render(request: Request, code: str, store: Store, fmt: outputs.Format) -> Response:
-    lang = page_language(request)
-    raw = _params(request)
-    with store.session(write=False) as session:
-        found = outputs.find(session, code, lang)
-        values = personalize.check(found.sheet, raw)
-        body = outputs.render(found, fmt, values, _options(request, code, values, lang))
-    headers = {"Content-Language": found.sheet.language}
+    rendition: outputs.Rendition = "pdf" if fmt == "pdf" else "text"
+    output = _output(request, code, rendition)
+    headers = {}
     if fmt == "pdf":
         suffix = "-large" if _large(request) else ""
-        headers["Content-Disposition"] = f'inline; filename="{found.sheet.code}{suffix}.pdf"'
-    return Response(body, media_type=outputs.MEDIA_TYPES[fmt], headers=headers)
+        headers["Content-Disposition"] = f'inline; filename="{output.code}{suffix}.pdf"'
+    return cached_response(request, output, headers)
+
+
+def _output(request: Request, code: str, rendition: outputs.Rendition) -> outputs.Output:
+    """One rendition from the app's cache (made now, in the PDF pool for a PDF, if new)."""
+    lang = page_language(request)
+    raw = _params(request)
+    wanted = outputs.Wanted(code, rendition, raw, _options(request, code, raw, lang))
+    return get_outputs(request).get_or_render(wanted, lang)
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether If-None-Match names ``etag`` (weak comparison, as RFC 9110 says for it)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def cached_response(request: Request, output: outputs.Output,
+                    headers: dict[str, str] | None = None,
+                    cache_control: str = PUBLIC_CACHE) -> Response:
+    """The output with its validator, or 304 when the client already holds these bytes."""
+    common = {
+        "ETag": output.etag,
+        "Cache-Control": cache_control,
+        # Without ?lang= the language comes from Accept-Language: a shared cache must key by it.
+        "Vary": "Accept-Language",
+        "Content-Language": output.language,
+    }
+    if etag_matches(request, output.etag):
+        return Response(status_code=304, headers=common)
+    return Response(output.body, media_type=output.media_type,
+                    headers={**common, **(headers or {})})
 
 
 @router.get(
@@ -96,22 +133,5 @@ def _render(request: Request, code: str, store: Store, fmt: outputs.Format) -> R
     responses=ERRORS,
     summary="A sheet's page, with a form to fill it in for a patient",
 )
-def sheet_html(request: Request, code: Code, store: StoreDep) -> HTMLResponse:
-    lang = page_language(request)
-    raw = _params(request)
-    large = _large(request)
-    with store.session(write=False) as session:
-        found = outputs.find(session, code, lang)
-        values = personalize.check(found.sheet, raw)
-    sheet = found.sheet
-    page = sheet_page(
-        sheet,
-        values,
-        lang=lang,
-        large=large,
-        notice=found.notice,
-        qr_url=public_url(request, sheet.code, values, lang),
-        links=sheet_links(sheet.code, values, lang, large),
-    )
-    html = render_page(page, {"chrome_for": chrome_for})
-    return HTMLResponse(html, headers={"Content-Language": lang})
+def sheet_html(request: Request, code: Code, store: StoreDep) -> Response:
+    return cached_response(request, _output(request, code, "page"))

@@ -25,6 +25,7 @@ from caresheet.web.deps import RowId, get_store
 from caresheet.web.security import (
     check_csrf,
     clear_session_cookie,
+    cookie_cannot_stick,
     current_login,
     install_log_redaction,
     login_csrf,
@@ -79,6 +80,9 @@ def login_submit(
         return response
 
     if not login_csrf_ok(request, csrf_token):
+        problem = cookie_cannot_stick(request)
+        if problem is not None:  # not an expired form: the cookie could never arrive
+            return again(problem, 400)
         return again("The form expired. Please try again.", 403)
     store = get_store(request)
     now = utcnow()

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from caresheet import guide, search
 from caresheet.care.timeline import parse_procedure_time
+from caresheet.config import site_url
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.contact import checked
 from caresheet.model.sheet import Sheet
 from caresheet.render import qr
-from caresheet.render.html import handout_facts, sheet_page
-from caresheet.render.pdf import render_pdf
+from caresheet.render.html import handout_facts, render_print, sheet_page
+from caresheet.render.pool import render_pdf_html
 from caresheet.store import handouts as handout_rows
 from caresheet.store import sheets
 from caresheet.team import audit, clinics, escalations
@@ -164,7 +165,7 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
                    ("procedure_time", "zone", "display_name", "expires_days", "clinic",
                     *CONTACT_FIELDS)}}
         return _form(request, login, sheet, kept, str(error), status_code=400, send=send)
-    link = guide.link(str(request.base_url), issued.token)
+    link = guide.link(site_url(str(request.base_url)), issued.token)
     return page(request, "handout_issued.html", login, handout=issued.handout, sheet=sheet,
                  link=link, token=issued.token, qr_svg=qr.svg(link, scale=4),
                  sending=issued.sending, notices=issued.notices)
@@ -194,10 +195,12 @@ def handout_pdf(
         handout = team_handouts.with_token(session, handout_id, token[:200])
         sheet = guide.pinned_sheet(store, session, handout)
         audit.handout_read(session, handout_id, login.user.actor, client_ip(request), "pdf")
-    link = guide.link(str(request.base_url), token)
+    link = guide.link(site_url(str(request.base_url)), token)
     page = sheet_page(sheet, handout.params, qr_url=link, large=bool(large))
     facts = handout_facts(sheet, handout.params, handout.procedure_time, handout.display_name)
-    pdf = render_pdf(replace(page, handout=facts))
+    # In the PDF pool, never in this process; a patient's PDF is never cached (its QR code is
+    # the private link).
+    pdf = render_pdf_html(render_print(replace(page, handout=facts)))
     headers = {**PRIVATE_HEADERS,
                "Content-Disposition": f'inline; filename="{sheet.code}-handout-{handout_id}.pdf"'}
     return Response(pdf, media_type="application/pdf", headers=headers)

@@ -1,12 +1,15 @@
 """The outbox: notifications queued with the escalation that causes them, delivered by leases.
 
 A message is written to the ``outbox`` table in the same transaction as its escalation, so it
-exists exactly when the escalation does. A worker delivers due messages one at a time: it
-claims one with a conditional UPDATE that only one worker can win, holding a lease that runs
-from the moment of the claim (not from the start of its pass) and that a small thread renews
-while the send is under way, so a slow receiver never lets a second worker take a message that
-is still being sent. A failure schedules the next attempt with exponential backoff (base
-doubling, capped); the message waits in the table until the receiver answers.
+exists exactly when the escalation does. A worker claims due messages in small batches
+with one conditional UPDATE that only one worker can win for each row (on PostgreSQL the rows
+are picked ``FOR UPDATE SKIP LOCKED``, so workers never queue behind each other), holding a
+lease that runs from the moment of the claim (not from the start of its pass) and that a small
+thread renews while the sends are under way, so a slow receiver never lets a second worker
+take a message that is still being sent. On PostgreSQL queueing a message also sends
+``NOTIFY caresheet_outbox`` at commit, which wakes a listening worker at once. A failure
+schedules the next attempt with exponential backoff (base doubling, capped); the message waits
+in the table until the receiver answers.
 
 Delivery is at least once: a worker that dies mid-send leaves a lease that runs out, and another
 worker sends the message again, with the same idempotency key (``OutboxRow.idempotency_key``,
@@ -25,7 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from caresheet.store import handouts as handout_rows
@@ -38,6 +41,11 @@ from caresheet.team.notify.settings import Settings
 log = logging.getLogger("caresheet.team.notify")
 
 LEASE = dt.timedelta(minutes=2)
+# Messages one worker claims at once: enough to save round trips, few enough that a second
+# worker finds work of its own.
+BATCH = 10
+# The PostgreSQL channel a new message is announced on (``worker`` LISTENs to it).
+CHANNEL = "caresheet_outbox"
 # A notification still waiting this long after it was queued is shown to the team as a fault.
 OVERDUE_AFTER = dt.timedelta(minutes=10)
 
@@ -82,6 +90,9 @@ def enqueue_escalation(
                 payload = {**payload, WEBHOOK_TARGET: target}
             _add(session, transport.channel, payload, notice.escalation_id, now)
             queued += 1
+    if queued and session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit, so a woken worker always finds the rows; no payload in it.
+        session.execute(text(f"NOTIFY {CHANNEL}"))
     return queued
 
 
@@ -271,49 +282,104 @@ class DeliveryReport:
 
 def deliver_due(
     sessions: SessionFactory, settings: Settings, now: dt.datetime | None = None,
-    limit: int = 50, lease: dt.timedelta = LEASE,
+    limit: int = 50, lease: dt.timedelta = LEASE, batch: int = BATCH,
 ) -> DeliveryReport:
     """Send every message due at ``now``; each claim and result is its own short transaction.
 
-    Network I/O happens outside any transaction, so a slow mail server never holds a lock that
-    a patient's check-in waits on.
+    Messages are claimed ``batch`` at a time (one UPDATE ... RETURNING; on PostgreSQL its rows
+    are picked with ``FOR UPDATE SKIP LOCKED``, so a second worker takes the next rows instead
+    of waiting for the first). Network I/O happens outside any transaction, so a slow mail
+    server never holds a lock that a patient's check-in waits on.
     """
     due_at = now or utcnow()
     transports = transports_for(settings)
     delivered = failed = 0
-    for message_id in _due_ids(sessions, due_at, limit):
-        held = claim(sessions, message_id, due_at, lease)
-        if held is None:
-            continue  # another worker took it, or delivered it already
-        dropped = _not_wanted(sessions, held, due_at)
-        if dropped is not None:
-            _delivered(sessions, held, dropped)
-            continue
-        with kept_leased(sessions, held, lease):
-            try:
-                transport = transports.get(held.channel)
-                if transport is None:
-                    raise RuntimeError(f"no transport for channel {held.channel!r}")
-                transport.send(Outgoing(id=held.id, key=held.key, payload=held.payload))
-            except Exception as error:  # any failure: keep the message and try again later
-                failed += 1
-                _failed(sessions, held, error, settings)
-            else:
-                delivered += 1
-                _delivered(sessions, held)
+    taken = 0
+    while taken < limit:
+        claims = claim_batch(sessions, due_at, min(batch, limit - taken), lease)
+        if not claims:
+            break
+        taken += len(claims)
+        with kept_leased_batch(sessions, claims[0].token, lease):
+            for held in claims:
+                dropped = _not_wanted(sessions, held, due_at)
+                if dropped is not None:
+                    _delivered(sessions, held, dropped)
+                    continue
+                try:
+                    transport = transports.get(held.channel)
+                    if transport is None:
+                        raise RuntimeError(f"no transport for channel {held.channel!r}")
+                    transport.send(Outgoing(id=held.id, key=held.key, payload=held.payload))
+                except Exception as error:  # any failure: keep the message, try again later
+                    failed += 1
+                    _failed(sessions, held, error, settings)
+                else:
+                    delivered += 1
+                    _delivered(sessions, held)
     return DeliveryReport(delivered=delivered, failed=failed)
 
 
-def _due_ids(sessions: SessionFactory, due_at: dt.datetime, limit: int) -> list[int]:
+def claim_batch(sessions: SessionFactory, due_at: dt.datetime, size: int,
+                lease: dt.timedelta = LEASE) -> list[Claim]:
+    """Take up to ``size`` due messages under one token, oldest due first.
+
+    On SQLite the write lock makes the UPDATE atomic; on PostgreSQL the rows are chosen with
+    ``FOR UPDATE SKIP LOCKED``: rows another worker is claiming right now are passed over, and
+    the outer conditions are checked again on the locked rows.
+    """
+    token = secrets.token_hex(16)
     with sessions() as session:
-        query = (
+        now = utcnow()
+        chosen = (
             select(OutboxRow.id)
             .where(OutboxRow.delivered_at.is_(None), OutboxRow.next_attempt_at <= due_at)
-            .where(_free(utcnow()))
+            .where(_free(now))
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
-            .limit(limit)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-        return list(session.scalars(query))
+        rows = session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(chosen), OutboxRow.delivered_at.is_(None), _free(now))
+            .values(claimed_until=now + lease, claim_token=token,
+                    attempts=OutboxRow.attempts + 1)
+            .returning(OutboxRow.id, OutboxRow.channel, OutboxRow.attempts,
+                       OutboxRow.idempotency_key, OutboxRow.payload)
+            .execution_options(synchronize_session=False)
+        ).all()
+    claims = [Claim(id=r.id, channel=r.channel, attempts=r.attempts, key=r.idempotency_key,
+                    token=token, payload=json.loads(r.payload)) for r in rows]
+    return sorted(claims, key=lambda c: c.id)
+
+
+@contextmanager
+def kept_leased_batch(sessions: SessionFactory, token: str, lease: dt.timedelta = LEASE
+                      ) -> Iterator[None]:
+    """Renew every undelivered message held under ``token`` while the block sends them."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(lease.total_seconds() / 3):
+            try:
+                with sessions() as session:
+                    session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.claim_token == token, OutboxRow.delivered_at.is_(None))
+                        .values(claimed_until=utcnow() + lease)
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception as error:  # the next renewal may get through
+                log.warning("outbox batch: lease renewal failed: %s", type(error).__name__)
+
+    renewer = threading.Thread(target=keep, name="caresheet-lease-batch", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
 
 
 # ---------------------------------------------------------------- reading

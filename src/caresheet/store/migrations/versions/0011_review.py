@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_review"
-down_revision: str | None = "0008_ehr"
+down_revision: str | None = "0012_smart"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,0 +1,205 @@
+"""Requests/s and latency of a real `caresheet serve`, measured with wrk in its own process.
+
+Run: .venv/bin/python bench/serve.py [--seconds 3] [--connections 8] [--workers 1]
+                                     [--database URL]
+
+Starts ``caresheet init`` + ``caresheet serve`` (a temporary SQLite file unless ``--database``
+names e.g. a PostgreSQL URL), issues one P586 handout with the CLI, warms the cache, then runs
+``wrk`` (Debian package; scripts/install-system-deps.sh) against:
+
+    /healthz, /sheets/P586, /sheets/P586?lie_flat_hours=2, /sheets/P586.pdf (cached),
+    /search?q=spinal+tap, POST /api/handouts/{token}/checkins
+
+and prints requests/s, p50 and p99 for each, the ratios the issue sets targets for (cached
+sheet page >= 70% of /healthz; cached PDF p50 <= 2 ms), whether a matching If-None-Match gets
+304, and /healthz's p99 idle against its p99 while 8 clients ask for PDFs nobody asked for
+before (target: within 2x). Each wrk run is ``--seconds`` long: keep the whole run short.
+Figures, not pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkins import ANSWERS, caresheet, free_port
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def start(database: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    env = {**os.environ, "CARESHEET_DATABASE_URL": database}
+    subprocess.run([*caresheet(), "init"], env=env, cwd=workdir, check=True,
+                   capture_output=True)
+    port = free_port()
+    log = (workdir / "server.log").open("wb")
+    process = subprocess.Popen(
+        [*caresheet(), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1).close()
+            return process, url
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise SystemExit(f"the server did not start; see {workdir / 'server.log'}")
+
+
+def issue(database: str, workdir: Path) -> str:
+    """One P586 handout, issued with the CLI by a clinician made for the run; its token."""
+    env = {**os.environ, "CARESHEET_DATABASE_URL": database,
+           "CARESHEET_PASSWORD": "bench password, not a secret"}
+    subprocess.run([*caresheet(), "user", "add", "bench@clinic.example", "--role", "clinician"],
+                   env=env, cwd=workdir, capture_output=True, check=True)
+    done = subprocess.run(
+        [*caresheet(), "handout", "P586", "--by", "bench@clinic.example",
+         "--param", "clinic_phone=555-0100", "--procedure-time", "2026-11-23T09:00-05:00",
+         "--zone", "America/New_York", "--expires", "366d",
+         "--output", str(workdir / "handout.pdf")],
+        env=env, cwd=workdir, capture_output=True, text=True, check=True)
+    return done.stdout.split()[0].rstrip("/").rsplit("/", 1)[1]
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * UNITS[unit]
+
+
+def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> dict[str, float]:
+    """requests/s, p50 and p99 (ms) of one wrk run."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+    }
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    found["non2xx"] = float(errors.group(1)) if errors else 0.0
+    return found
+
+
+def post_script(folder: Path, body: bytes) -> Path:
+    script = folder / "post.lua"
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body.decode())}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n', encoding="utf-8")
+    return script
+
+
+def status_for_etag(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=30) as first:
+        etag = first.headers["ETag"]
+    request = urllib.request.Request(url, headers={"If-None-Match": etag})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as again:
+            return int(again.status)
+    except urllib.error.HTTPError as answer:
+        return int(answer.code)  # urllib raises on 304
+
+
+def pdf_storm(url: str, stop: threading.Event, clients: int = 8) -> list[int]:
+    """``clients`` threads asking for PDFs with params never asked for before."""
+    counter = iter(range(10**9))
+    statuses: list[int] = []
+
+    def one() -> None:
+        while not stop.is_set():
+            phone = f"555-{next(counter):04d}"
+            try:
+                with urllib.request.urlopen(f"{url}/sheets/P586.pdf?clinic_phone={phone}",
+                                            timeout=60) as answer:
+                    answer.read()
+                    statuses.append(int(answer.status))
+            except urllib.error.HTTPError as refused:
+                statuses.append(int(refused.code))
+            except (OSError, http.client.HTTPException):  # the server is stopping: run over
+                return
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    return statuses
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--database", default=None)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: run scripts/install-system-deps.sh")
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        database = args.database or f"sqlite:///{workdir}/bench.db"
+        process, url = start(database, workdir, args.workers)
+        try:
+            token = issue(database, workdir)
+            paths = {
+                "/healthz": "/healthz",
+                "sheet page": "/sheets/P586",
+                "sheet page, params": "/sheets/P586?lie_flat_hours=2",
+                "PDF (cached)": "/sheets/P586.pdf",
+                "search": "/search?q=spinal+tap",
+            }
+            for path in paths.values():  # warm: the cached rows exist before wrk starts
+                urllib.request.urlopen(url + path, timeout=60).read()
+            results = {name: wrk(url + path, args.seconds, args.connections)
+                       for name, path in paths.items()}
+            script = post_script(workdir, json.dumps(ANSWERS).encode())
+            results["check-in POST"] = wrk(f"{url}/api/handouts/{token}/checkins",
+                                           args.seconds, args.connections, script)
+            not_modified = status_for_etag(url + "/sheets/P586.pdf")
+            stop = threading.Event()
+            statuses = pdf_storm(url, stop)
+            time.sleep(0.5)
+            busy = wrk(url + "/healthz", args.seconds, args.connections)
+            stop.set()
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # PDFs still being made: the bench is done
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    print(f"caresheet serve --workers {args.workers} on {database.split(':')[0]}, "
+          f"wrk -c{args.connections} -d{args.seconds}s, {os.cpu_count()} cores")
+    print(f"{'route':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
+    for name, r in results.items():
+        print(f"{name:<22}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['non2xx']:>9.0f}")
+    health = results["/healthz"]
+    print(f"sheet page / healthz throughput      {results['sheet page']['rps'] / health['rps']:.2f}"
+          "  (target >= 0.70)")
+    print(f"cached PDF p50                       {results['PDF (cached)']['p50']:.2f} ms"
+          "  (target <= 2 ms)")
+    print(f"If-None-Match with the ETag          {not_modified}  (target 304)")
+    made = sum(1 for s in statuses if s == 200)
+    refused = sum(1 for s in statuses if s == 503)
+    print(f"/healthz p99 idle {health['p99']:.2f} ms, under 8 uncached PDF clients "
+          f"{busy['p99']:.2f} ms: ratio {busy['p99'] / health['p99']:.2f}  (target <= 2); "
+          f"{busy['rps']:.0f} req/s; PDFs made {made}, refused busy {refused}")
+
+
+if __name__ == "__main__":
+    main()
