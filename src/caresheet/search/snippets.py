@@ -35,7 +35,7 @@ def _could_stem_to(term: str) -> str:
 
 
 def _marked_positions(
-    spans: list[tuple[int, int, str]], phrases: Sequence[Phrase], language: str
+    spans: list[tuple[int, int, str]] | list[str], phrases: Sequence[Phrase], language: str
 ) -> set[int]:
     """Indexes of the words that belong to a whole matched phrase.
 
@@ -49,7 +49,7 @@ def _marked_positions(
     if not by_first:
         return set()
     prefixes = tuple({_could_stem_to(term) for term in by_first})
-    words = [word for _, _, word in spans]
+    words = [span if isinstance(span, str) else span[2] for span in spans]
     stems: dict[int, str] = {}
 
     def stem_at(index: int) -> str:
@@ -118,6 +118,8 @@ def _count(line: str, folded: str, phrases: Sequence[Phrase], language: str) -> 
     """How many words of a line ``mark`` would mark (the line shortened as it shows)."""
     if len(line) > MAX_CHARS:
         return mark(_shorten(line, phrases, language), phrases, language)[1]
+    if len(folded) == len(line):  # the usual case: the words are those of the folded line
+        return len(_marked_positions(WORD.findall(folded), phrases, language))
     return len(_marked_positions(_spans(line, folded), phrases, language))
 
 
