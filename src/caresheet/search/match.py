@@ -15,10 +15,13 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from caresheet.search import impacts
+
 Phrase = tuple[str, ...]
 # tsvector weights {D, C, B, A} in the same ratio as the FTS5 bm25 column weights (1:4:6:10).
 PG_WEIGHTS = "{0.1, 0.4, 0.6, 1.0}"
 BODY_WEIGHTS = "{0.1, 0.0, 0.0, 0.0}"  # the body alone, for the rare words of a split query
+BODY_BM25 = "bm25(search_fts, 0.0, 0.0, 0.0, 1.0, 0.0)"  # the same on SQLite
 
 def language_token(language: str) -> str:
     """The term that marks a document's language in the FTS5 table (``xlangen``)."""
@@ -121,10 +124,12 @@ def match_all(
         column = "tsv_head" if focused else "tsv"
         return _rank_postgres(session, expression, language, limit, column)
     table = "search_head" if focused else "search_fts"
-    fts = " AND ".join(f"({fts5_expression(g, None)})" for g in groups)
-    if language is not None:
-        fts = f'({fts}) AND t_lang : "{language_token(language)}"'
-    return _rank_sqlite(session, fts, limit, table)
+    reader = impacts.Reader(session, generation(session))
+    return impacts.top_all(
+        [[reader.impact_list(table, "rank", fts5_expression([p], language)) for p in group]
+         for group in groups],
+        limit,
+    )
 
 
 HEAD_COLUMNS = "{t_title t_aliases t_keywords}"
@@ -173,38 +178,22 @@ def _match_sqlite(
             {"q": fts5_expression(phrases, language), "n": limit},
         )
         return _unranked(row[0] for row in found)
+    # Ranked from the phrases' impact lists (``caresheet.search.impacts``): the same sums
+    # bm25() makes, without scoring every match of every phrase again for each query.
+    reader = impacts.Reader(session, generation(session))
     if not focused:
-        return _rank_sqlite(session, fts5_expression(phrases, language), limit)
+        return impacts.top_any(
+            [reader.impact_list("search_fts", "rank", fts5_expression([p], language))
+             for p in phrases],
+            limit,
+        )
     # Split: every phrase is scored on the head table (title, aliases, keywords: short term
     # lists), and the rare phrases also on the bodies; a sheet's score is the sum.
-    scores: dict[int, float] = {}
-    wider = limit * 3
-    for doc_id, score in _rank_sqlite(
-        session, fts5_expression(phrases, language), wider, "search_head"
-    ):
-        scores[doc_id] = score
-    rare = [p for p in phrases if p not in focused]
-    if rare:
-        body = _rank_sqlite(session, fts5_expression(rare, language), wider, "search_fts",
-                            order="bm25(search_fts, 0.0, 0.0, 0.0, 1.0, 0.0)")
-        for doc_id, score in body:
-            scores[doc_id] = scores.get(doc_id, 0.0) + score
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [(doc_id, max(score, 1e-6)) for doc_id, score in best]
-
-
-def _rank_sqlite(
-    session: Session, expression: str, limit: int, table: str = "search_fts",
-    order: str = "rank",
-) -> list[tuple[int, float]]:
-    rows = fetch(
-        session,
-        f"SELECT rowid, {order} AS score FROM {table} WHERE {table} MATCH :q "
-        "ORDER BY score LIMIT :n",
-        {"q": expression, "n": limit},
-    )
-    # bm25() is negative, lower is better.
-    return [(row[0], -float(row[1])) for row in rows]
+    head = [reader.impact_list("search_head", "rank", fts5_expression([p], language))
+            for p in phrases]
+    body = [reader.impact_list("search_fts", BODY_BM25, fts5_expression([p], language))
+            for p in phrases if p not in focused]
+    return [(doc_id, max(score, 1e-6)) for doc_id, score in impacts.top_any([*head, *body], limit)]
 
 
 def _match_postgres(
