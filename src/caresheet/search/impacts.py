@@ -32,7 +32,7 @@ from caresheet.search.cache import WROTE_INDEX
 Phrase = tuple[str, ...]
 # (table, the score expression, the FTS5 expression of the phrase with its language filter)
 ListKey = tuple[str, str, str]
-MAX_ENTRIES = 4_000_000  # every list's entries together, per database
+MAX_ENTRIES = 1_000_000  # every list's entries together, per database (~200 MB at most)
 FIRST_DEPTH = 32
 
 
