@@ -46,17 +46,35 @@ def store(db_url: str) -> Iterator[Store]:
     store.close()
 
 
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 @pytest.fixture
 def statements(store: Store) -> Iterator[list[str]]:
-    """Every SQL statement the store runs from now on."""
+    """Every SQL statement the store runs from now on (transaction control left out).
+
+    On SQLite the search reads through the driver itself, past SQLAlchemy's events, so the
+    statements are taken from SQLite's own trace of every connection opened from now on.
+    """
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            seen.append(statement)
 
-    event.listen(store.engine, "before_cursor_execute", record)
+    if store.engine.dialect.name != "sqlite":
+        event.listen(store.engine, "before_cursor_execute", record)
+        yield seen
+        event.remove(store.engine, "before_cursor_execute", record)
+        return
+
+    def trace(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.set_trace_callback(lambda statement: record(None, None, statement))
+
+    store.engine.dispose()  # every connection from now on is a new, traced one
+    event.listen(store.engine, "connect", trace)
     yield seen
-    event.remove(store.engine, "before_cursor_execute", record)
+    event.remove(store.engine, "connect", trace)
 
 
 def test_a_repeated_query_reads_only_the_change_counter(

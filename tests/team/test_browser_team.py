@@ -14,13 +14,15 @@ import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from caresheet.team.notify.senders import verify_signature
 from helpers import LiveServer, axe_violations, caresheet_command, sideways_overflow
 
 from .receivers import SmtpSink, WebhookSink, wait_for
-from .staff import PASSWORD, add_staff, email_for
+from .staff import PASSWORD, add_staff, csrf_of, email_for
+from .staff import log_in as log_in_http
 
 SECRET = "clinic-shared-secret"
 STAGES = [  # the P586 check, stage by stage, ending urgent (a very bad headache)
@@ -130,8 +132,11 @@ def test_clinician_issues_patient_reports_team_closes(
 
     # The inbox shows it; acknowledge, then close with a note.
     nurse.goto(f"{server.url}/team/inbox")
-    item = nurse.locator(".escalation").first
-    assert "Sam" in item.inner_text() and "You have a very bad headache." in item.inner_text()
+    group = nurse.locator(".handout-group").first
+    assert "Sam" in group.locator("h2").inner_text()
+    item = group.locator(".escalation").first
+    assert "You have a very bad headache." in item.inner_text()
+    assert "min ago" in item.inner_text() or "just now" in item.inner_text()
     assert item.locator(".tier-badge").inner_text().lower() == "urgent"
     assert axe_violations(nurse) == []
     item.get_by_role("button", name="Acknowledge").click()
@@ -191,3 +196,33 @@ def test_other_team_pages_pass_axe(live_server: Callable[..., LiveServer], sqlit
         narrow.goto(server.url + path)
         overflow = sideways_overflow(narrow)
         assert overflow <= 0, f"{path} is {overflow}px too wide at 320px"
+
+
+def test_inbox_by_handout_and_dashboard_pass_axe_at_320_and_desktop(
+    live_server: Callable[..., LiveServer], sqlite_url: str, make_page: Callable[..., Any],
+) -> None:
+    """With something in each chart and a handout group in the inbox."""
+    server = live_server(sqlite_url)
+    add_staff(server)
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        log_in_http(client, email_for("clinician"))
+        page = client.get("/team/handouts/new", params={"code": "P586", "lang": "en"}).text
+        issued = client.post("/team/handouts", data={
+            "csrf_token": csrf_of(page), "code": "P586", "language": "en",
+            "param.lie_flat_hours": "2", "param.clinic_phone": "555-0100",
+            "procedure_time": "2026-11-24T09:00", "zone": "America/Chicago",
+            "display_name": "Hal", "expires_days": "30"})
+        link = re.search(r'id="private-link">([^<]+)<', issued.text)
+        assert link
+        token = link.group(1).rsplit("/", 1)[1]
+        for answers in ({"headache": "yes"}, {"passed_out": "unsure"}):
+            httpx.post(f"{server.url}/api/handouts/{token}/checkins", json={"answers": answers})
+    for width, height in ((1280, 900), (320, 640)):
+        browser_page = make_page(width=width, height=height)
+        log_in(browser_page, server.url, "clinician")
+        for path in ("/team/inbox", "/team/dashboard?days=7"):
+            browser_page.goto(server.url + path)
+            assert axe_violations(browser_page) == [], (width, path)
+            overflow = sideways_overflow(browser_page)
+            assert overflow <= 0, f"{path} is {overflow}px too wide at {width}px"
+        assert browser_page.locator("svg[role=img]").count() >= 2

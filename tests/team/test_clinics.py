@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from caresheet import guide, sheets
+from caresheet import guide
 from caresheet.errors import BadInputError, BadParamError, NotFoundError
 from caresheet.model.contact import checked
 from caresheet.store import handouts as rows
@@ -17,6 +17,7 @@ from caresheet.team import clinics
 from caresheet.team import handouts as team_handouts
 from caresheet.team.accounts import Role, User
 from caresheet.team.notify.settings import Settings
+from helpers import import_published
 
 from .conftest import NOW, P586, add
 
@@ -32,7 +33,7 @@ def _north(store: Store) -> clinics.Clinic:
 
 def _issue(store: Store, who: User, clinic: str | None = None, **extra: object) -> guide.Issued:
     with store.session() as session:
-        sheets.import_paths(session, [P586])
+        import_published(session, [P586])
         return guide.issue(session, who, code="P586", language="en", params={},
                            procedure_time=extra.pop("procedure_time", NOW),  # type: ignore[arg-type]
                            now=NOW, clinic=clinic, settings=NO_SENDING, **extra)  # type: ignore[arg-type]

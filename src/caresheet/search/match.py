@@ -12,13 +12,16 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from caresheet.search import impacts
 
 Phrase = tuple[str, ...]
 # tsvector weights {D, C, B, A} in the same ratio as the FTS5 bm25 column weights (1:4:6:10).
 PG_WEIGHTS = "{0.1, 0.4, 0.6, 1.0}"
 BODY_WEIGHTS = "{0.1, 0.0, 0.0, 0.0}"  # the body alone, for the rare words of a split query
+BODY_BM25 = "bm25(search_fts, 0.0, 0.0, 0.0, 1.0, 0.0)"  # the same on SQLite
 
 def language_token(language: str) -> str:
     """The term that marks a document's language in the FTS5 table (``xlangen``)."""
@@ -41,21 +44,41 @@ class Indexed:
     body: str
 
 
+def fetch(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """The rows of one read, in the session's transaction.
+
+    On SQLite the statement goes straight to the driver: SQLAlchemy's own work around a
+    statement (about 0.3 ms) is ten times what FTS5 needs to answer a rare word, and a search
+    runs several. ``sql`` uses ``:name`` parameters, which both drivers take this way.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        return list(driver.execute(sql, params or {}).fetchall())
+    return list(connection.execute(text(sql), params or {}))
+
+
+def in_list(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """``(:name0, :name1, …)`` and its parameters, for ``IN`` on either driver."""
+    params = {f"{name}{n}": value for n, value in enumerate(values)}
+    return "(" + ", ".join(f":{key}" for key in params) + ")", params
+
+
 def generation(session: Session) -> int:
     """Changes whenever the index does: cached dictionaries compare it."""
-    value = session.execute(text("SELECT generation FROM search_state WHERE id = 1")).scalar()
-    return int(value or 0)
+    rows = fetch(session, "SELECT generation FROM search_state WHERE id = 1")
+    return int(rows[0][0] or 0) if rows else 0
 
 
 def document_count(session: Session) -> int:
     """How many sheets are indexed."""
-    return int(session.execute(text("SELECT COUNT(*) FROM search_documents")).scalar() or 0)
+    return int(fetch(session, "SELECT COUNT(*) FROM search_documents")[0][0] or 0)
 
 
 def term_counts(session: Session) -> list[tuple[str, int]]:
     """Every dictionary term and the number of indexed sheets that use it."""
-    rows = session.execute(text("SELECT term, documents FROM search_terms"))
-    return [(row.term, row.documents) for row in rows]
+    return [(row[0], row[1]) for row in fetch(session, "SELECT term, documents FROM search_terms")]
 
 
 def match(
@@ -101,10 +124,12 @@ def match_all(
         column = "tsv_head" if focused else "tsv"
         return _rank_postgres(session, expression, language, limit, column)
     table = "search_head" if focused else "search_fts"
-    fts = " AND ".join(f"({fts5_expression(g, None)})" for g in groups)
-    if language is not None:
-        fts = f'({fts}) AND t_lang : "{language_token(language)}"'
-    return _rank_sqlite(session, fts, limit, table)
+    reader = impacts.Reader(session, generation(session))
+    return impacts.top_all(
+        [[reader.impact_list(table, "rank", fts5_expression([p], language)) for p in group]
+         for group in groups],
+        limit,
+    )
 
 
 HEAD_COLUMNS = "{t_title t_aliases t_keywords}"
@@ -148,42 +173,27 @@ def _match_sqlite(
     focused: Collection[Phrase], ranked: bool,
 ) -> list[tuple[int, float]]:
     if not ranked:
-        found = session.execute(
-            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q LIMIT :n"),
+        found = fetch(
+            session, "SELECT rowid FROM search_fts WHERE search_fts MATCH :q LIMIT :n",
             {"q": fts5_expression(phrases, language), "n": limit},
         )
         return _unranked(row[0] for row in found)
+    # Ranked from the phrases' impact lists (``caresheet.search.impacts``): the same sums
+    # bm25() makes, without scoring every match of every phrase again for each query.
+    reader = impacts.Reader(session, generation(session))
     if not focused:
-        return _rank_sqlite(session, fts5_expression(phrases, language), limit)
+        return impacts.top_any(
+            [reader.impact_list("search_fts", "rank", fts5_expression([p], language))
+             for p in phrases],
+            limit,
+        )
     # Split: every phrase is scored on the head table (title, aliases, keywords: short term
     # lists), and the rare phrases also on the bodies; a sheet's score is the sum.
-    scores: dict[int, float] = {}
-    wider = limit * 3
-    for doc_id, score in _rank_sqlite(
-        session, fts5_expression(phrases, language), wider, "search_head"
-    ):
-        scores[doc_id] = score
-    rare = [p for p in phrases if p not in focused]
-    if rare:
-        body = _rank_sqlite(session, fts5_expression(rare, language), wider, "search_fts",
-                            order="bm25(search_fts, 0.0, 0.0, 0.0, 1.0, 0.0)")
-        for doc_id, score in body:
-            scores[doc_id] = scores.get(doc_id, 0.0) + score
-    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [(doc_id, max(score, 1e-6)) for doc_id, score in best]
-
-
-def _rank_sqlite(
-    session: Session, expression: str, limit: int, table: str = "search_fts",
-    order: str = "rank",
-) -> list[tuple[int, float]]:
-    rows = session.execute(
-        text(f"SELECT rowid, {order} AS score FROM {table} WHERE {table} MATCH :q "
-             "ORDER BY score LIMIT :n"),
-        {"q": expression, "n": limit},
-    )
-    # bm25() is negative, lower is better.
-    return [(row[0], -float(row[1])) for row in rows]
+    head = [reader.impact_list("search_head", "rank", fts5_expression([p], language))
+            for p in phrases]
+    body = [reader.impact_list("search_fts", BODY_BM25, fts5_expression([p], language))
+            for p in phrases if p not in focused]
+    return [(doc_id, max(score, 1e-6)) for doc_id, score in impacts.top_any([*head, *body], limit)]
 
 
 def _match_postgres(
@@ -235,10 +245,12 @@ _DOCUMENT_COLUMNS = "id, sheet_version_id, code, language, version, status, titl
 
 
 def _indexed(row: Any) -> Indexed:
+    """A row of ``_DOCUMENT_COLUMNS``, in that order."""
+    id_, sheet_version_id, code, language, version, status, title, aliases, body = row
     return Indexed(
-        id=row.id, sheet_version_id=row.sheet_version_id, code=row.code, language=row.language,
-        version=row.version, status=row.status, title=row.title,
-        aliases=tuple(a for a in row.aliases.split("\n") if a), body=row.body,
+        id=id_, sheet_version_id=sheet_version_id, code=code, language=language,
+        version=version, status=status, title=title,
+        aliases=tuple(a for a in aliases.split("\n") if a), body=body,
     )
 
 
@@ -246,24 +258,37 @@ def documents(session: Session, ids: Sequence[int]) -> dict[int, Indexed]:
     """The indexed documents with these ids."""
     if not ids:
         return {}
-    rows = session.execute(
-        text(f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents WHERE id IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        ),
-        {"ids": list(ids)},
+    placeholders, params = in_list("id", list(dict.fromkeys(ids)))
+    rows = fetch(
+        session, f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents WHERE id IN {placeholders}",
+        params,
     )
-    return {row.id: _indexed(row) for row in rows}
+    return {row[0]: _indexed(row) for row in rows}
 
 
 def by_sheet_code(session: Session, code: str, language: str | None) -> list[Indexed]:
     """The indexed sheets with this content code (every language, or one)."""
     where = "AND language = :language" if language is not None else ""
-    rows = session.execute(
-        text(f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents WHERE code = :code {where} "
-             "ORDER BY language"),
+    rows = fetch(
+        session,
+        f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents WHERE code = :code {where} "
+        "ORDER BY language",
         {"code": code, "language": language},
     )
     return [_indexed(row) for row in rows]
+
+
+def code_forms(code: str) -> list[str]:
+    """The stored forms a clinical code may have: as given, without dots, and with one dot
+    at any place (``G971`` finds ``G97.1``; ICD-10-CM, the one system with dots, has one).
+
+    Listing them lets the look-up use the index on ``search_codes.code`` instead of
+    comparing every stored code without its dots.
+    """
+    given = code.strip().upper()
+    bare = given.replace(".", "")
+    dotted = [bare[:n] + "." + bare[n:] for n in range(1, len(bare))]
+    return list(dict.fromkeys([given, bare, *dotted]))
 
 
 def by_clinical_code(
@@ -273,20 +298,19 @@ def by_clinical_code(
 
     Codes compare without case or dots (``G97.1`` finds ``G971``), as EHRs send both.
     """
-    conditions = ["(c.code = :code OR REPLACE(c.code, '.', '') = :bare)"]
+    placeholders, params = in_list("code", code_forms(code))
+    conditions = [f"c.code IN {placeholders}"]
     if system is not None:
         conditions.append("c.system = :system")
     if language is not None:
         conditions.append("d.language = :language")
     columns = ", ".join(f"d.{c.strip()}" for c in _DOCUMENT_COLUMNS.split(","))
-    rows = session.execute(
-        text(
-            f"SELECT DISTINCT {columns} FROM search_codes c "
-            "JOIN search_documents d ON d.id = c.document_id "
-            f"WHERE {' AND '.join(conditions)} ORDER BY d.code, d.language"
-        ),
-        {"code": code.strip().upper(), "bare": code.strip().upper().replace(".", ""),
-         "system": system, "language": language},
+    rows = fetch(
+        session,
+        f"SELECT DISTINCT {columns} FROM search_codes c "
+        "JOIN search_documents d ON d.id = c.document_id "
+        f"WHERE {' AND '.join(conditions)} ORDER BY d.code, d.language",
+        {**params, "system": system, "language": language},
     )
     return [_indexed(row) for row in rows]
 
@@ -294,8 +318,8 @@ def by_clinical_code(
 def all_documents(session: Session, language: str | None) -> list[Indexed]:
     """Every indexed sheet (in one language, or all), for the A-Z list."""
     where = "WHERE language = :language" if language is not None else ""
-    rows = session.execute(
-        text(f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents {where}"),
+    rows = fetch(
+        session, f"SELECT {_DOCUMENT_COLUMNS} FROM search_documents {where}",
         {"language": language},
     )
     return [_indexed(row) for row in rows]

@@ -16,24 +16,57 @@ MAX_CHARS = 220
 Phrase = tuple[str, ...]
 
 
-def _spans(line: str) -> list[tuple[int, int, str]]:
+def _spans(line: str, folded: str | None = None) -> list[tuple[int, int, str]]:
     """The words of a line with where they are: (start, end, folded word)."""
-    folded = fold(line)
+    folded = fold(line) if folded is None else folded
     if len(folded) == len(line):  # the usual case: positions in both agree
         return [(m.start(), m.end(), m.group()) for m in WORD.finditer(folded)]
     return [(m.start(), m.end(), fold(m.group())) for m in WORD.finditer(line)]
 
 
+def _could_stem_to(term: str) -> str:
+    """A prefix that every word whose stem is ``term`` starts with.
+
+    The stemmers change at most the last three letters and leave at least one letter of the
+    stem in place ("flies" -> "fly", "luces" -> "luz", "stopping" -> "stop"); a stem of two
+    letters or fewer comes only from that very word.
+    """
+    return term[:-1] if len(term) >= 3 else term
+
+
 def _marked_positions(
-    spans: list[tuple[int, int, str]], phrases: Sequence[Phrase], language: str
+    spans: list[tuple[int, int, str]] | list[str], phrases: Sequence[Phrase], language: str
 ) -> set[int]:
-    """Indexes of the words that belong to a whole matched phrase."""
-    stems = [stem(word, language) for _, _, word in spans]
-    marked: set[int] = set()
+    """Indexes of the words that belong to a whole matched phrase.
+
+    Only a word that starts like some phrase's first term is stemmed (and then the words
+    after it): most words of a line cannot match and cost one ``startswith``.
+    """
+    by_first: dict[str, list[Phrase]] = {}
     for phrase in phrases:
-        size = len(phrase)
-        for start in range(len(stems) - size + 1):
-            if tuple(stems[start : start + size]) == phrase:
+        if phrase:
+            by_first.setdefault(phrase[0], []).append(phrase)
+    if not by_first:
+        return set()
+    prefixes = tuple({_could_stem_to(term) for term in by_first})
+    words = [span if isinstance(span, str) else span[2] for span in spans]
+    stems: dict[int, str] = {}
+
+    def stem_at(index: int) -> str:
+        found = stems.get(index)
+        if found is None:
+            found = stems[index] = stem(words[index], language)
+        return found
+
+    marked: set[int] = set()
+    for start, word in enumerate(words):
+        if not word.startswith(prefixes):
+            continue
+        for phrase in by_first.get(stem_at(start), ()):
+            size = len(phrase)
+            if start + size <= len(words) and all(
+                stem_at(start + k) == phrase[k] for k in range(1, size)
+            ):
                 marked.update(range(start, start + size))
     return marked
 
@@ -81,27 +114,62 @@ def _needles(phrases: Sequence[Phrase]) -> set[str]:
     }
 
 
+def _count(line: str, folded: str, phrases: Sequence[Phrase], language: str) -> int:
+    """How many words of a line ``mark`` would mark (the line shortened as it shows)."""
+    if len(line) > MAX_CHARS:
+        return mark(_shorten(line, phrases, language), phrases, language)[1]
+    if len(folded) == len(line):  # the usual case: the words are those of the folded line
+        return len(_marked_positions(WORD.findall(folded), phrases, language))
+    return len(_marked_positions(_spans(line, folded), phrases, language))
+
+
+def _candidate_lines(folded_body: str, needles: set[str]) -> list[int]:
+    """The numbers of the lines (split on newlines) that contain a needle, in order.
+
+    The needles are looked for in the whole folded body at once (``str.find`` runs in C),
+    so the lines without any, most of a sheet, cost nothing.
+    """
+    found: set[int] = set()
+    for needle in needles:
+        if not needle:
+            continue
+        at = folded_body.find(needle)
+        while at >= 0:
+            line = folded_body.count("\n", 0, at)
+            found.add(line)
+            next_line = folded_body.find("\n", at)
+            if next_line < 0:
+                break
+            at = folded_body.find(needle, next_line + 1)
+    return sorted(found)
+
+
 def snippet(
     aliases: Sequence[str], body: str, phrases: Sequence[Phrase], language: str,
     also_called: str = "Also called",
 ) -> Markup:
     """The sheet line that matches the most query words; the aliases when they match best."""
-    best: tuple[int, int, Markup] | None = None
-    lines = [line for line in body.split("\n") if line.strip()]
-    needles = _needles(phrases)
-    for position, line in enumerate(lines):
-        folded = fold(line)
-        if not any(needle in folded for needle in needles):
-            continue  # cannot match: skip the word-by-word pass
-        shown, count = mark(_shorten(line, phrases, language), phrases, language)
+    best: tuple[int, str] | None = None
+    raw_lines = body.split("\n")
+    folded_body = fold(body)
+    folded_lines = folded_body.split("\n")
+    if len(folded_lines) != len(raw_lines):  # folding never adds a newline; be safe anyway
+        folded_lines = [fold(line) for line in raw_lines]
+        folded_body = "\n".join(folded_lines)
+    for number in _candidate_lines(folded_body, _needles(phrases)):
+        line = raw_lines[number]
+        if not line.strip():
+            continue
+        # Count first and mark only the winner: most lines that pass the needles lose.
+        count = _count(line, folded_lines[number], phrases, language)
         if count and (best is None or count > best[0]):
-            best = (count, position, shown)
+            best = (count, line)
     alias_line = ", ".join(aliases)
     if alias_line:
         shown, count = mark(alias_line, phrases, language)
         if count and (best is None or count >= best[0]):
             return Markup(f"{escape(also_called)}: ") + shown
     if best is not None:
-        return best[2]
-    first = lines[0] if lines else ""
+        return mark(_shorten(best[1], phrases, language), phrases, language)[0]
+    first = next((line for line in raw_lines if line.strip()), "")
     return mark(_shorten(first, (), language), (), language)[0]

@@ -32,6 +32,7 @@ from caresheet.team import audit, clinics
 from caresheet.team.accounts import User
 from caresheet.team.notify import outbox
 from caresheet.team.notify.settings import Settings, configured
+from caresheet.zones import zone_named
 
 ESCALATE_AT = Tier.CONTACT
 MAX_NOTE = 4000
@@ -160,7 +161,7 @@ def on_teach_back(
     level = max(Tier(tier), Tier.CONTACT, key=lambda t: t.rank)
     return open_escalation(
         session, handout_id=handout_id, source="teach_back", source_id=result_id, tier=level,
-        reasons=[f"Missed in teach-back: {question}" for question in missed],
+        reasons=[f"{TEACH_BACK_PREFIX}{question}" for question in missed],
         sheet_code=sheet_code, now=now, settings=settings,
     )
 
@@ -254,3 +255,113 @@ def close(
     audit.record(session, user.actor, "escalation.closed", f"escalation:{escalation_id}", ip,
                  None, now)
     return _escalation(row)
+
+
+# ---------------------------------------------------------------- the inbox, by handout
+
+ANSWER_WORDS = {"yes": "", "unsure": "not sure: "}  # how a finding is shown, by the answer
+TEACH_BACK_PREFIX = "Missed in teach-back: "
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One escalation as a nurse reads it: its time in the patient's clock, its age, the
+    findings the patient reported ("not sure" kept as such) and the teach-back misses."""
+
+    escalation: Escalation
+    local_time: dt.datetime  # created_at in the handout's zone
+    age: str  # "12 min ago"
+    findings: tuple[str, ...]  # "severe headache", "not sure: passed out"
+    missed: tuple[str, ...]  # teach-back questions answered wrong
+
+
+@dataclass(frozen=True)
+class InboxGroup:
+    """A handout's escalations: the one to act on first (``lead``), then its history."""
+
+    handout_id: int
+    patient: str | None  # the display name the clinician gave, if any
+    sheet_code: str
+    time_zone: str
+    # The patient's record number and callback phone come with the clinic's patient fields
+    # (issue 13 point 2); until the handout carries them these stay None.
+    record_number: str | None
+    phone: str | None
+    entries: tuple[InboxEntry, ...]
+
+    @property
+    def lead(self) -> InboxEntry:
+        return self.entries[0]
+
+    @property
+    def history(self) -> tuple[InboxEntry, ...]:
+        return self.entries[1:]
+
+
+def age_words(then: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, in the words a busy nurse scans: "just now", "12 min ago", "3 h ago",
+    "2 days ago"."""
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def finding_words(answers: dict[str, str]) -> tuple[str, ...]:
+    """The findings a patient reported, by id in words; an unsure answer says "not sure"
+    (triage counted it as yes, but the nurse must not read it as a fact)."""
+    return tuple(
+        ANSWER_WORDS[answer] + finding.replace("_", " ")
+        for finding, answer in answers.items()
+        if answer in ANSWER_WORDS
+    )
+
+
+def _sort_key(e: Escalation) -> tuple[int, int, float, int]:
+    order = {EscalationStatus.OPEN: 0, EscalationStatus.ACKNOWLEDGED: 1}
+    return (order.get(e.status, 2), -e.tier.rank, -e.created_at.timestamp(), -e.id)
+
+
+def grouped_inbox(
+    session: Session, viewer: User, now: dt.datetime, include_closed: bool = False,
+    limit: int = 200,
+) -> list[InboxGroup]:
+    """The inbox by handout, as ``viewer`` may see it (their clinics): the handout whose open,
+    highest-tier, newest escalation comes first leads; within a handout that escalation
+    first, then the rest, newest first."""
+    found = inbox_for(session, viewer, include_closed, limit)
+    by_handout: dict[int, list[Escalation]] = {}
+    for e in sorted(found, key=_sort_key):
+        by_handout.setdefault(e.handout_id, []).append(e)
+    groups = []
+    for handout_id, items in by_handout.items():  # dicts keep the order of the leads
+        handout = handout_rows.get(session, handout_id)
+        zone = zone_named(handout.procedure_zone)
+        lead, rest = items[0], sorted(items[1:], key=lambda e: (-e.created_at.timestamp(),
+                                                                 -e.id))
+        groups.append(InboxGroup(
+            handout_id=handout_id, patient=handout.display_name, sheet_code=handout.sheet_code,
+            time_zone=handout.procedure_zone,
+            record_number=handout.contact.mrn, phone=handout.contact.phone,
+            entries=tuple(_entry(session, e, zone, now) for e in [lead, *rest]),
+        ))
+    return groups
+
+
+def _entry(session: Session, e: Escalation, zone: dt.tzinfo, now: dt.datetime) -> InboxEntry:
+    findings: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    if e.source == "checkin" and e.source_id.isdigit():
+        try:
+            findings = finding_words(handout_rows.checkin_by_id(session, int(e.source_id)).answers)
+        except NotFoundError:
+            findings = ()
+    if e.source == "teach_back":
+        missed = tuple(r.removeprefix(TEACH_BACK_PREFIX) for r in e.reasons
+                       if r.startswith(TEACH_BACK_PREFIX))
+    return InboxEntry(e, e.created_at.astimezone(zone), age_words(e.created_at, now),
+                      findings, missed)

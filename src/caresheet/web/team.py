@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from caresheet.errors import BadInputError, TooManyAttemptsError
-from caresheet.team import accounts, audit, clinics, escalations
+from caresheet.team import accounts, audit, clinics, dashboard, escalations
 from caresheet.team.accounts import Login, Role
 from caresheet.team.notify import outbox
 from caresheet.web import team_api, team_handouts, team_library
@@ -176,14 +176,17 @@ def inbox(
     request: Request, login: Annotated[Login, Depends(CLINICAL)], closed: str = "",
 ) -> Response:
     show_closed = closed.lower() in {"1", "true", "yes"}
+    now = utcnow()
     with get_store(request).session() as session:
-        items = team_handouts.inbox_items(
-            session, escalations.inbox_for(session, login.user, show_closed))
-        overdue = outbox.overdue(session, utcnow())
+        groups = escalations.grouped_inbox(session, login.user, now, show_closed)
+        found = [entry.escalation for group in groups for entry in group.entries]
+        items = {item.escalation.id: item
+                 for item in team_handouts.inbox_items(session, found)}
+        overdue = outbox.overdue(session, now)
         audit.record(session, login.user.actor, "inbox.viewed", "inbox", client_ip(request),
                      {"shown": len(items)})
-    return page(request, "inbox.html", login, items=items, show_closed=show_closed,
-                overdue=overdue)
+    return page(request, "inbox.html", login, groups=groups, items=items,
+                show_closed=show_closed, overdue=overdue)
 
 
 @router.post("/team/inbox/{escalation_id}/acknowledge", include_in_schema=False)
@@ -205,6 +208,21 @@ def close(
     with get_store(request).session() as session:
         escalations.close(session, escalation_id, login.user, note, client_ip(request), utcnow())
     return back_to("/team/inbox")
+
+
+@router.get("/team/dashboard", response_class=HTMLResponse, include_in_schema=False)
+def dashboard_page(
+    request: Request, login: Annotated[Login, Depends(CLINICAL)], days: str = "",
+) -> Response:
+    """Check-ins, waits for acknowledgement, teach-back misses and handouts, as charts."""
+    period = dashboard.period_days(days)
+    now = utcnow()
+    with get_store(request).session() as session:
+        found = dashboard.build(session, now, period,
+                                clinic_ids=clinics.visible_clinics(session, login.user))
+        audit.record(session, login.user.actor, "dashboard.viewed", "dashboard",
+                     client_ip(request), {"days": period}, now)
+    return page(request, "dashboard.html", login, dashboard=found, periods=dashboard.PERIODS)
 
 
 # ---------------------------------------------------------------- audit log and users

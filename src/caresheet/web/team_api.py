@@ -1,6 +1,9 @@
 """The care team's JSON API: the escalation inbox for a clinic's own system.
 
-``GET /api/team/escalations`` lists them in inbox order; ``POST .../acknowledge`` and
+``GET /api/team/escalations`` lists them in the inbox's order, grouped by handout as the page
+shows them: each handout's lead (``lead: true``: open, highest tier, newest) and then its
+history, with the patient's local time, the age, the findings ("not sure: …") and the
+teach-back misses; every such read is audited like the page; ``POST .../acknowledge`` and
 ``POST .../close`` (with a note) act on one. Each needs a clinician or admin login (the session
 cookie; a JSON body is CSRF-safe, see ``security``). Every error the routes really return is
 declared in the OpenAPI document: 400, 401, 403, 404 and 422.
@@ -15,7 +18,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from caresheet.model.sheet import Tier
-from caresheet.team import escalations
+from caresheet.team import audit, escalations
 from caresheet.team.accounts import Login, Role
 from caresheet.team.escalations import Escalation
 from caresheet.web.client import client_ip
@@ -53,6 +56,20 @@ class EscalationOut(BaseModel):
     close_note: str | None
 
 
+class InboxEscalationOut(EscalationOut):
+    """An escalation as the inbox lists it: grouped by handout, in the patient's clock."""
+
+    lead: bool = Field(description="the first of its handout's group: act on this one first")
+    local_time: dt.datetime = Field(description="created_at in the handout's time zone")
+    time_zone: str
+    age: str = Field(examples=["12 min ago"])
+    age_minutes: int
+    findings: list[str] = Field(examples=[["severe headache", "not sure: passed out"]])
+    teach_back_missed: list[str]
+    record_number: str | None = Field(description="the patient's record number, when given")
+    phone: str | None = Field(description="the patient's callback phone, when given")
+
+
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,13 +86,30 @@ def _out(e: Escalation) -> EscalationOut:
     )
 
 
-@router.get("/escalations", response_model=list[EscalationOut])
+@router.get("/escalations", response_model=list[InboxEscalationOut])
 def list_escalations(
     request: Request, login: Annotated[Login, Depends(CLINICAL)], closed: bool = False,
-) -> list[EscalationOut]:
-    """Open first, then acknowledged (and closed, with ``closed=true``); highest tier first."""
-    with get_store(request).session(write=False) as session:
-        return [_out(e) for e in escalations.inbox_for(session, login.user, closed)]
+) -> list[InboxEscalationOut]:
+    """By handout, the most urgent first: each handout's lead, then its history (closed ones
+    too with ``closed=true``)."""
+    now = utcnow()
+    with get_store(request).session() as session:
+        groups = escalations.grouped_inbox(session, login.user, now, include_closed=closed)
+        listed = [
+            InboxEscalationOut(
+                **_out(entry.escalation).model_dump(), lead=position == 0,
+                local_time=entry.local_time, time_zone=group.time_zone, age=entry.age,
+                age_minutes=max(0, int((now - entry.escalation.created_at).total_seconds()
+                                       // 60)),
+                findings=list(entry.findings), teach_back_missed=list(entry.missed),
+                record_number=group.record_number, phone=group.phone,
+            )
+            for group in groups
+            for position, entry in enumerate(group.entries)
+        ]
+        audit.record(session, login.user.actor, "inbox.viewed", "inbox", client_ip(request),
+                     {"shown": len(listed), "via": "api"}, now)
+        return listed
 
 
 @router.post("/escalations/{escalation_id}/acknowledge", response_model=EscalationOut,

@@ -1,0 +1,178 @@
+"""Top-k full-text ranking on SQLite from per-phrase impact lists kept in the process.
+
+FTS5's bm25() is a sum over the query's phrases, each phrase's part depending only on that
+phrase and the document (its IDF is taken over the whole table, whatever else the query
+asks). So the score of any OR or AND-of-ORs query is the sum of per-phrase scores, and each
+phrase's scores can be read once, kept as an impact list (documents by falling score), and
+reused by every later query that has the phrase. A query then reads only the tops of its
+lists: the candidates are the documents seen in the first ``depth`` entries of any list,
+their exact sums come from the lists' maps, and the answer is final once the tenth best sum
+is at least the most an unseen document could score (the sum of the next entry of every
+list; Fagin's threshold algorithm). Otherwise the depth grows. An AND query scores only the
+documents of its rarest group that every other group also has.
+
+The lists of one database belong to its index's change counter (``search_state.generation``):
+when it moves, all are dropped, so every process stays exact after any write, whoever made
+it. A session that has itself written to the index builds lists but keeps none (its counter
+may yet be rolled back). The lists are bounded by their total number of entries.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from caresheet.search.cache import WROTE_INDEX
+
+Phrase = tuple[str, ...]
+# (table, the score expression, the FTS5 expression of the phrase with its language filter)
+ListKey = tuple[str, str, str]
+MAX_ENTRIES = 1_000_000  # every list's entries together, per database (~200 MB at most)
+FIRST_DEPTH = 32
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactList:
+    """One phrase's documents, best first, and each document's score (> 0)."""
+
+    ids: list[int]
+    scores: list[float]
+    score_of: dict[int, float]
+    members: frozenset[int]  # the ids again, for intersections that run in C
+
+    def next_score(self, depth: int) -> float:
+        """The most a document not in the first ``depth`` entries can score here."""
+        return self.scores[depth] if depth < len(self.scores) else 0.0
+
+
+class _Lists:
+    """One database's impact lists under one generation, least recently used dropped first."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation = -1
+        self.entries = 0
+        self.items: OrderedDict[ListKey, ImpactList] = OrderedDict()
+
+    def get(self, generation: int, key: ListKey) -> ImpactList | None:
+        with self.lock:
+            if generation != self.generation:
+                return None
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+            return found
+
+    def put(self, generation: int, key: ListKey, value: ImpactList) -> None:
+        with self.lock:
+            if generation != self.generation:
+                self.items.clear()
+                self.entries = 0
+                self.generation = generation
+            if key in self.items:
+                return
+            self.items[key] = value
+            self.entries += len(value.ids)
+            while self.entries > MAX_ENTRIES and len(self.items) > 1:
+                _, dropped = self.items.popitem(last=False)
+                self.entries -= len(dropped.ids)
+
+
+_BY_POOL: weakref.WeakKeyDictionary[object, _Lists] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def _lists_for(session: Session) -> _Lists | None:
+    if session.info.get(WROTE_INDEX):
+        return None
+    pool = session.get_bind().engine.pool
+    with _LOCK:
+        found = _BY_POOL.get(pool)
+        if found is None:
+            found = _BY_POOL[pool] = _Lists()
+        return found
+
+
+def clear() -> None:
+    """Forget every list (tests that compare with FTS5's own ranking)."""
+    with _LOCK:
+        _BY_POOL.clear()
+
+
+class Reader:
+    """The impact lists of one session's database at its current generation."""
+
+    def __init__(self, session: Session, generation: int) -> None:
+        self.session = session
+        self.generation = generation
+        self.lists = _lists_for(session)
+        driver = session.connection().connection.driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        self.driver = driver
+
+    def impact_list(self, table: str, order: str, expression: str) -> ImpactList:
+        """The phrase's list: from this process's lists, else read from FTS5 once."""
+        key = (table, order, expression)
+        if self.lists is not None:
+            found = self.lists.get(self.generation, key)
+            if found is not None:
+                return found
+        rows = self.driver.execute(
+            f"SELECT rowid, {order} AS score FROM {table} WHERE {table} MATCH :q "
+            "ORDER BY score, rowid",
+            {"q": expression},
+        ).fetchall()
+        # bm25() is negative, lower is better; a match always counts for something.
+        ids = [row[0] for row in rows]
+        scores = [max(-float(row[1]), 1e-9) for row in rows]
+        made = ImpactList(ids, scores, dict(zip(ids, scores, strict=True)), frozenset(ids))
+        if self.lists is not None:
+            self.lists.put(self.generation, key, made)
+        return made
+
+
+def _best(scored: dict[int, float], limit: int) -> list[tuple[int, float]]:
+    return sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
+
+def top_any(lists: Sequence[ImpactList], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` documents with the highest sum over ``lists`` (in any of them)."""
+    lists = [found for found in lists if found.ids]
+    if not lists:
+        return []
+    depth = FIRST_DEPTH
+    while True:
+        seen: set[int] = set()
+        for found in lists:
+            seen.update(found.ids[:depth])
+        scored = {doc: sum(found.score_of.get(doc, 0.0) for found in lists) for doc in seen}
+        best = _best(scored, limit)
+        exhausted = all(depth >= len(found.ids) for found in lists)
+        unseen = sum(found.next_score(depth) for found in lists)
+        if exhausted or (len(best) == limit and best[-1][1] >= unseen):
+            return best
+        depth *= 4
+
+
+def top_all(groups: Sequence[Sequence[ImpactList]], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` documents with the highest sum over every list of every group, among
+    those in at least one list of each group."""
+    if not groups or not all(any(found.ids for found in group) for group in groups):
+        return []
+    sizes = [sum(len(found.ids) for found in group) for group in groups]
+    order = sorted(range(len(groups)), key=sizes.__getitem__)
+    candidates: set[int] = set().union(*(found.members for found in groups[order[0]]))
+    for index in order[1:]:
+        if not candidates:
+            return []
+        # Each ``&`` walks the smaller side: the candidates, which only shrink.
+        candidates = set().union(*(candidates & found.members for found in groups[index]))
+    everything = [found.score_of for group in groups for found in group]
+    scored = {doc: sum(score_of.get(doc, 0.0) for score_of in everything)
+              for doc in candidates}
+    return _best(scored, limit)

@@ -1,0 +1,118 @@
+"""Top-k from impact lists: the same documents, in the same order, as FTS5 ranking every
+match; deep enough when the tops of the lists are not enough; and never stale when another
+process (another ``Store``: its own lists) changes the index.
+
+SQLite only: PostgreSQL ranks in SQL (``ts_rank_cd``) and keeps no lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caresheet import search
+from caresheet.library import LIBRARY_DIR
+from caresheet.search import cache as search_cache
+from caresheet.search import impacts
+from caresheet.search import match as search_match
+from caresheet.store.db import Store
+from helpers import import_published
+
+P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
+TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
+RELEVANCE = Path(__file__).with_name("relevance.tsv")
+
+
+def _made(pairs: list[tuple[int, float]]) -> impacts.ImpactList:
+    ordered = sorted(pairs, key=lambda p: (-p[1], p[0]))
+    ids = [doc for doc, _ in ordered]
+    scores = [score for _, score in ordered]
+    return impacts.ImpactList(ids, scores, dict(ordered), frozenset(ids))
+
+
+def _summed(lists: list[impacts.ImpactList], limit: int) -> list[tuple[int, float]]:
+    """The answer by brute force: every document of every list, summed."""
+    total: dict[int, float] = {}
+    for found in lists:
+        for doc, score in found.score_of.items():
+            total[doc] = total.get(doc, 0.0) + score
+    return sorted(total.items(), key=lambda p: (-p[1], p[0]))[:limit]
+
+
+def test_top_any_reads_deeper_when_the_tops_cannot_decide() -> None:
+    # Document 999 is in neither list's first 32 entries, yet its sum beats them all.
+    first = _made([(n, 10.0 - n / 100) for n in range(200)] + [(999, 9.0)])
+    second = _made([(n + 1000, 10.0 - n / 100) for n in range(200)] + [(999, 9.0)])
+    best = impacts.top_any([first, second], 3)
+    assert best == _summed([first, second], 3) and best[0][0] == 999
+
+
+def test_top_all_keeps_only_documents_in_every_group() -> None:
+    rare = _made([(1, 1.0), (2, 5.0)])
+    common = _made([(n, 0.5) for n in range(3, 500)] + [(2, 0.1)])
+    other = _made([(1, 0.2)])
+    assert impacts.top_all([[rare], [common, other]], 10) == [(2, 5.1), (1, 1.2)]
+    assert impacts.top_all([[rare], [_made([(7, 1.0)])]], 10) == []
+
+
+@pytest.fixture
+def store(sqlite_url: str) -> Iterator[Store]:
+    store = Store.open(sqlite_url)
+    with store.session() as session:
+        import_published(session, [LIBRARY_DIR])
+    yield store
+    store.close()
+
+
+def _fts5_top(store: Store, plan: search.Plan, language: str | None) -> list[int]:
+    """What FTS5 itself ranks first for the plan's phrases (scoring every match)."""
+    expression = search_match.fts5_expression(plan.phrases, language)
+    with store.session(write=False) as session:
+        rows = search_match.fetch(
+            session, "SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+            "ORDER BY rank, rowid LIMIT 10", {"q": expression})
+    return [row[0] for row in rows]
+
+
+def test_the_lists_rank_as_fts5_does_for_every_relevance_query(store: Store) -> None:
+    queries = [line.split("\t")[0] for line in RELEVANCE.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    compared = 0
+    with store.session(write=False) as session:
+        dictionary = search.term_dictionary(session)
+        for query in queries:
+            words = search.words(search.clean(query))
+            if not words:
+                continue
+            plan = search.plan_query(words, None, dictionary, search.vocabulary())
+            if not plan.phrases:
+                continue
+            for language in (None, "en", "es"):
+                ours = [doc for doc, _ in search_match.match(session, plan.phrases, language, 10)]
+                assert ours == _fts5_top(store, plan, language), (query, language)
+                compared += 1
+    assert compared > 100
+
+
+def _okapi(store: Store) -> list[str]:
+    search_cache.clear()  # the answer cache is tested elsewhere: here only the lists speak
+    with store.session(write=False) as session:
+        scored = search_match.match(session, [("okapi",)], None, 10)
+        return [d.code for d in search_match.documents(session, [d for d, _ in scored]).values()]
+
+
+def test_another_process_changing_the_index_is_seen_at_once(
+    store: Store, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Two Stores on one file are two processes' pools: each keeps its own lists."""
+    assert _okapi(store) == []  # the list of "okapi" is kept, empty
+    other = Store.open(sqlite_url)
+    path = tmp_path / "P586.en.md"
+    path.write_text(P586.replace(TITLE_LINE, 'title: "Spinal Tap: Okapi Edition"'),
+                    encoding="utf-8")
+    with other.session() as session:
+        import_published(session, [path])
+    other.close()
+    assert _okapi(store) == ["P586"]
