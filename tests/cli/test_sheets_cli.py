@@ -292,7 +292,8 @@ def test_triage_in_spanish(library: tuple[str, Path]) -> None:
 BAD_INPUT = [
     ("unknown_code", ["triage", "P999", "--answer", "fever=yes"], "P999"),
     ("unknown_finding", ["triage", "P586", "--answer", "dizzy=yes"],
-     "valid findings: fever, headache, numb_or_weak, passed_out"),
+     "valid findings: fever, headache, numb_or_weak, other_concern, passed_out, "
+     "severe_headache"),
     ("bad_answer", ["triage", "P586", "--answer", "fever=maybe"], "use one of: no, unsure, yes"),
     ("two_bad_answers", ["triage", "P586", "--answer", "fever=maybe", "--answer", "dizzy=yes"],
      "bad answer 'maybe' for 'fever'; use one of: no, unsure, yes; unknown finding 'dizzy'"),

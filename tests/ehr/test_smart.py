@@ -18,7 +18,7 @@ from caresheet.errors import BadInputError, NotFoundError, SmartLaunchError
 from caresheet.store import smart as rows
 from caresheet.store.db import Store
 from caresheet.store.tables import Base
-from caresheet.team import accounts, audit
+from caresheet.team import accounts, audit, clinics
 from caresheet.team.accounts import Role
 from ehr.peers import closed_port_url, serving
 
@@ -52,8 +52,14 @@ def test_registration_checks_and_hides_the_secret(store: Store) -> None:
         register(store, "ftp://ehr.example/fhir")
     with pytest.raises(BadInputError, match="client id"):
         register(store, "https://ehr.example/fhir", client_id=" ")
+    with pytest.raises(BadInputError, match="unknown clinic 'North'"):
+        register(store, "https://ehr.example/fhir/", clinic="North")
+    with store.session() as session:
+        clinics.add_clinic(session, "North", phone="555-0100", time_zone="America/Chicago",
+                           now=now())
     ehr = register(store, "https://ehr.example/fhir/", client_secret="s3cret", clinic="North",
                    scope="launch  openid   patient/Patient.rs")
+    assert ehr.clinic == "North"
     assert ehr.iss == "https://ehr.example/fhir" and ehr.scope == "launch openid patient/Patient.rs"
     assert "s3cret" not in repr(ehr) and "s3cret" not in repr(smart.registered(store))
     with pytest.raises(BadInputError, match="already registered"):

@@ -154,7 +154,8 @@ def start_ehr(alg: str) -> EhrPeer:
 
 
 def add_user(server: LiveServer, email: str, role: str) -> None:
-    done = subprocess.run([*server.command, "user", "add", email, "--role", role],
+    done = subprocess.run([*server.command, "user", "add", email, "--role", role,
+                           "--clinic", "North"],
                           cwd=server.workdir, env={**server.env, "CARESHEET_PASSWORD": PASSWORD},
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
@@ -169,6 +170,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         with LiveServer(f"sqlite:///{folder}/caresheet.db", workdir=folder,
                         startup_timeout=90) as server:
             for args in (
+                ["clinic", "add", "North", "--phone", "555-0100", "--time-zone",
+                 "America/New_York"],
                 ["ehr", "add", "test-ehr", "--iss", ehr.fhir, "--client-id", CLIENT_ID,
                  "--clinic", "North"],
             ):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from asgi_client import AppClient
-from caresheet import guide, sheets
+from caresheet import guide
 from caresheet.model.contact import checked
 from caresheet.store import handouts as rows
 from caresheet.store.db import Store
@@ -14,6 +14,7 @@ from caresheet.team import accounts
 from caresheet.team.accounts import Role
 from caresheet.team.notify.settings import Settings
 from caresheet.web.app import create_app
+from helpers import import_published
 from team.conftest import P586
 
 
@@ -22,7 +23,7 @@ def test_the_stop_page_stops_prompts_only_on_its_button(sqlite_url: str) -> None
     store = Store.open(sqlite_url)
     try:
         with store.session() as session:
-            sheets.import_paths(session, [P586])
+            import_published(session, [P586])
             nurse = accounts.add_user(session, "n@clinic.example", "a-long-password-1",
                                       Role.CLINICIAN, now)
             issued = guide.issue(session, nurse, code="P586", language="en", params={},

@@ -88,7 +88,7 @@ BAD_ISSUES = [
     ("naive-time", {"procedure_time": "2026-11-25T09:00"}, 400),
     ("param-out-of-range", {"params": {"lie_flat_hours": "9"}}, 400),
     ("unknown-sheet", {"code": "P999"}, 404),
-    ("missing-field", {"procedure_time": None}, 422),
+    ("missing-field", {"code": None}, 422),
     ("extra-field", {"ssn": "123"}, 422),
 ]
 

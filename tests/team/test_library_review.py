@@ -100,7 +100,7 @@ def test_anonymous_sees_no_draft_anywhere(server: LiveServer) -> None:
             "mainSearchCriteria.v.cs": CPT, "mainSearchCriteria.v.c": "62270",
             "knowledgeResponseType": "application/json"})
         assert infobutton.status_code == 200 and "P586" in infobutton.text  # it answers
-        fhir_search = public.get("/fhir/PlanDefinition")
+        fhir_search = public.get("/fhir/PlanDefinition", params={"_count": "100"})
         assert fhir_search.status_code == 200 and "P586" in fhir_search.text
         return {
             "page": public.get("/sheets/T913").status_code == 200,

@@ -51,7 +51,7 @@ def test_words_list_results_with_marked_snippets(library_client: AppClient) -> N
 
 
 def test_a_typo_says_what_was_searched(library_client: AppClient) -> None:
-    html = library_client.get("/search", params={"q": "colonscopy"}).text
+    html = library_client.get("/search", params={"q": "colonscopy", "lang": "en"}).text
     assert "/sheets/CS101" in html
     assert "Showing results for <strong>colonoscopy</strong>" in html
     assert "1 care sheet found for “colonscopy”." in html  # one result: singular

@@ -4,7 +4,6 @@ table holds it), and a new or retired version is never answered from an old entr
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ from caresheet import sheets
 from caresheet.library import LIBRARY_DIR
 from caresheet.store import rendered
 from caresheet.store.db import Store
-from helpers import LiveServer
+from helpers import LiveServer, import_published
 
 FORMS = ["/sheets/P586", "/sheets/P586?lie_flat_hours=2", "/sheets/P586.txt",
          "/sheets/P586.pdf", "/sheets/P586.pdf?paper=a4&large=1", "/fhir/Bundle/P586",
@@ -69,7 +68,7 @@ def _change(server: LiveServer, tmp_path: Path, title: str | None = None,
                 changed = tmp_path / "CS101.en.md"
                 changed.write_text(text.replace("Colonoscopy: What to Expect at Home", title, 1),
                                    encoding="utf-8")
-                sheets.import_paths(session, [changed], now=dt.datetime.now(dt.UTC))
+                import_published(session, [changed])
             if retire is not None:
                 sheets.set_status(session, "CS101", "en", retire, "retired")
     finally:

@@ -42,7 +42,7 @@ from caresheet.errors import (
 from caresheet.store import smart as rows
 from caresheet.store.db import Store
 from caresheet.store.smart import Launch, SmartEhr
-from caresheet.team import audit
+from caresheet.team import audit, clinics
 from caresheet.team.accounts import Role, User, get_user, user_by_email
 
 DEFAULT_SCOPE = ("launch openid fhirUser patient/Patient.rs patient/ServiceRequest.rs "
@@ -93,11 +93,13 @@ def register(store: Store, *, name: str, iss: str, client_id: str, client_secret
     if not client_id.strip():
         raise BadInputError("the client id must not be empty")
     with store.session() as session:
+        # An unknown clinic is refused now, not at the first launch's issue.
+        home = clinics.clinic_named(session, clinic.strip()).name if clinic and clinic.strip() \
+            else None
         return rows.add_ehr(
             session, name=name, iss=check_url(iss, "iss"), client_id=client_id.strip(),
             client_secret=(client_secret or "").strip() or None,
-            scope=" ".join((scope or DEFAULT_SCOPE).split()),
-            clinic=(clinic or "").strip() or None, now=now)
+            scope=" ".join((scope or DEFAULT_SCOPE).split()), clinic=home, now=now)
 
 
 def registered(store: Store) -> list[SmartEhr]:

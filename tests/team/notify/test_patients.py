@@ -10,13 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from caresheet import guide, sheets
+from caresheet import guide
 from caresheet.model.contact import checked
 from caresheet.store.db import Store
 from caresheet.team import clinics
 from caresheet.team.accounts import Role
 from caresheet.team.notify import outbox, patients
 from caresheet.team.notify.settings import Settings
+from helpers import import_published
 from team.conftest import NOW, P586, add
 from team.receivers import SmsGateway, SmtpSink
 
@@ -51,7 +52,7 @@ def settings_for(smtp: SmtpSink | None, gateway: SmsGateway | None) -> Settings:
 def issue(store: Store, settings: Settings, send: tuple[str, ...] = ("email", "sms"),
           now: dt.datetime = NOW, language: str | None = None) -> guide.Issued:
     with store.session() as session:
-        sheets.import_paths(session, [P586])
+        import_published(session, [P586])
         try:
             north = clinics.clinic_named(session, "North Clinic")
         except Exception:
