@@ -346,11 +346,12 @@ def claim_batch(sessions: SessionFactory, due_at: dt.datetime, size: int,
             .values(claimed_until=now + lease, claim_token=token,
                     attempts=OutboxRow.attempts + 1)
             .returning(OutboxRow.id, OutboxRow.channel, OutboxRow.attempts,
-                       OutboxRow.idempotency_key, OutboxRow.payload)
+                       OutboxRow.idempotency_key, OutboxRow.payload, OutboxRow.handout_id)
             .execution_options(synchronize_session=False)
         ).all()
     claims = [Claim(id=r.id, channel=r.channel, attempts=r.attempts, key=r.idempotency_key,
-                    token=token, payload=json.loads(r.payload)) for r in rows]
+                    token=token, payload=json.loads(r.payload), handout_id=r.handout_id)
+              for r in rows]
     return sorted(claims, key=lambda c: c.id)
 
 
