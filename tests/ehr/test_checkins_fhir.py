@@ -95,3 +95,32 @@ def test_check_ins_need_a_valid_credential(ehr: Ehr, http: httpx.Client) -> None
     assert http.get(path, headers=headers).status_code == 401  # a JWT is good for one request
     assert http.get("/fhir/QuestionnaireResponse?handout=999999",
                     headers=bearer(ehr)).status_code == 404
+
+
+def test_check_ins_read_with_an_api_token(ehr: Ehr, http: httpx.Client) -> None:
+    """A clinic's own system reads check-ins with its API token; the read is audited with the
+    token's name; an author's token or a revoked one is refused."""
+    handout = issue_and_check_in(ehr, http, {"fever": "yes"})
+    path = f"/fhir/QuestionnaireResponse?handout={handout}"
+    made = {}
+    for name, role in (("chart-sync", "clinician"), ("writer-bot", "author")):
+        done = caresheet(ehr.server, "token", "add", name, "--role", role)
+        assert done.returncode == 0, done.stderr
+        made[name] = done.stdout.strip().split()[-1]
+    nurse_system = {"Authorization": f"Bearer {made['chart-sync']}"}
+    response = http.get(path, headers=nurse_system)
+    assert response.status_code == 200, response.text
+    validate(response.json())
+    assert http.get(path, headers={"Authorization": f"Bearer {made['writer-bot']}"}
+                    ).status_code == 403
+    assert http.get(path, headers={"Authorization": "Bearer cs_not-a-token"}).status_code == 401
+    store = Store.open(ehr.server.db_url, migrate=False)
+    try:
+        with store.session(write=False) as session:
+            reads = audit.events(session, action="handout.read", target=f"handout:{handout}")
+    finally:
+        store.close()
+    assert "token:chart-sync" in {e.actor for e in reads}
+    revoked = caresheet(ehr.server, "token", "revoke", "chart-sync")
+    assert revoked.returncode == 0, revoked.stderr
+    assert http.get(path, headers=nurse_system).status_code == 403

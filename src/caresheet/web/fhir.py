@@ -35,7 +35,8 @@ from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
 from caresheet.store.sheets import StoredSheet
 from caresheet.team import handouts as team_handouts
-from caresheet.team.accounts import Role
+from caresheet.team import tokens
+from caresheet.team.accounts import Role, User
 from caresheet.web.cds_hooks import KEYS, site_url
 from caresheet.web.client import client_ip
 from caresheet.web.deps import get_outputs, get_store
@@ -196,7 +197,7 @@ async def _smart_bearer(request: Request, store: Store) -> str | None:
 async def _signed_jwt(request: Request, store: Store) -> str | None:
     """A CDS client's JWT (as CDS Hooks signs it) with ``aud`` the FHIR base; None if absent.
 
-    A bearer that is not a JWT is left for another reader (issue 13's API tokens)."""
+    A bearer that is not a JWT is left for another reader (an API token)."""
     header = request.headers.get("authorization", "")
     token = header.partition(" ")[2].strip()
     if not header.lower().startswith("bearer ") or not _JWT.match(token):
@@ -205,6 +206,26 @@ async def _signed_jwt(request: Request, store: Store) -> str | None:
         clients.authenticate, store, KEYS, header, [base_url(request)], dt.datetime.now(dt.UTC)
     )
     return caller.actor
+
+
+async def _api_token(request: Request, store: Store) -> str | None:
+    """A system's API token (``caresheet token add``): a bearer that is not a JWT. None when it
+    names no token; a revoked token is refused (403), as on every ``/api/`` route."""
+    header = request.headers.get("authorization", "")
+    token = header.partition(" ")[2].strip()
+    if not header.lower().startswith("bearer ") or _JWT.match(token):
+        return None
+
+    def look_up() -> User | None:
+        with store.session(write=False) as session:
+            return tokens.resolve(session, token)
+
+    user = await run_in_threadpool(look_up)
+    if user is None:
+        return None
+    if user.role not in (Role.CLINICIAN, Role.ADMIN):
+        raise HTTPException(403, "Reading check-ins needs a clinician or admin token.")
+    return user.actor
 
 
 async def _care_team(request: Request, store: Store) -> str | None:
@@ -232,7 +253,8 @@ async def _smart_launch(request: Request, store: Store) -> str | None:
 
 
 # The ways a caller may prove who they are, tried in order; the first that names one wins.
-READERS: tuple[Reader, ...] = (_smart_bearer, _signed_jwt, _care_team, _smart_launch)
+READERS: tuple[Reader, ...] = (
+    _smart_bearer, _signed_jwt, _api_token, _care_team, _smart_launch)
 
 
 async def check_in_reader(request: Request, store: StoreDep) -> str:
@@ -242,7 +264,8 @@ async def check_in_reader(request: Request, store: StoreDep) -> str:
         if actor is not None:
             return actor
     raise AuthenticationError(
-        "check-ins need a credential: a care-team login, a SMART launch or a signed bearer JWT"
+        "check-ins need a credential: a care-team login, a SMART launch, an API token or a "
+        "signed bearer JWT"
     )
 
 
