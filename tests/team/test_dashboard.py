@@ -1,5 +1,6 @@
 """The dashboard's counts, on SQLite and PostgreSQL: check-ins by tier per day, waits for
-acknowledgement, teach-back misses by question, handouts per sheet; only the chosen period."""
+acknowledgement, teach-back misses by question, handouts per sheet, CDS Hooks card outcomes;
+only the chosen period."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from caresheet import guide
 from caresheet.errors import BadInputError
+from caresheet.store import ehr as ehr_rows
 from caresheet.store.db import Store
 from caresheet.team import dashboard, escalations
 from caresheet.team.accounts import Role
@@ -77,3 +79,21 @@ def test_a_period_not_offered_is_bad_input(value: str) -> None:
 
 def test_the_period_defaults_to_30_days() -> None:
     assert dashboard.period_days("") == 30 and dashboard.period_days("90") == 90
+
+
+def test_cds_card_outcomes_by_sheet(store: Store) -> None:
+    """The EHR's feedback on CDS Hooks cards shows per sheet, inside the period only."""
+    def feedback(uuid: str, code: str, outcome: str, at: dt.datetime) -> None:
+        with store.session() as session:
+            ehr_rows.add_feedback(session, ehr_rows.Feedback(
+                card_uuid=uuid, service_id="caresheet-order-select", sheet_code=code,
+                client_iss="https://ehr.example", outcome=outcome, override_reason=None,
+                user_comment=None, outcome_at=at), at)
+
+    feedback("u1", "P586", "accepted", NOW)
+    feedback("u2", "P586", "overridden", NOW)
+    feedback("u3", "P586", "accepted", NOW)
+    feedback("u4", "CS101", "overridden", NOW - dt.timedelta(days=40))
+    with store.session() as session:
+        found = dashboard.build(session, NOW + dt.timedelta(days=1), 30)
+    assert _chart(found, "cards") == {"P586": (2, 1)}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError
 from caresheet.model.sheet import Tier
+from caresheet.store.ehr import CdsFeedbackRow
 from caresheet.store.handouts import CheckinRow, HandoutRow, TeachbackResultRow
 from caresheet.store.team import EscalationRow
 
@@ -70,6 +71,9 @@ class Dashboard:
     charts: tuple[Chart, ...]
 
 
+CARD_OUTCOMES = ("accepted", "overridden")
+
+
 def period_days(value: str | int | None) -> int:
     """The chosen period: one of ``PERIODS`` (30 when none is given)."""
     if value in (None, ""):
@@ -94,6 +98,7 @@ def build(session: Session, now: dt.datetime, days: int, zone: dt.tzinfo = dt.UT
         waits_for_acknowledgement(session, since, now, clinic_ids),
         teach_back_misses(session, since, clinic_ids),
         handouts_by_sheet(session, since, clinic_ids),
+        card_outcomes(session, since),
     ))
 
 
@@ -169,3 +174,20 @@ def handouts_by_sheet(session: Session, since: dt.datetime,
     found = sorted(((code, int(n)) for code, n in rows), key=lambda r: (-r[1], r[0]))
     return Chart("handouts", "Handouts issued per sheet", "Sheet", ("handouts",),
                  tuple(Bar(code, (n,)) for code, n in found))
+
+
+def card_outcomes(session: Session, since: dt.datetime) -> Chart:
+    """What clinicians did with the CDS Hooks cards in the period, as the EHR reported it
+    (``/cds-services/{id}/feedback``), by sheet. Counts only: feedback names no patient."""
+    rows = session.execute(
+        select(CdsFeedbackRow.sheet_code, CdsFeedbackRow.outcome, func.count())
+        .where(CdsFeedbackRow.outcome_at >= since)
+        .group_by(CdsFeedbackRow.sheet_code, CdsFeedbackRow.outcome)
+    )
+    counts: Counter[tuple[str, str]] = Counter()
+    for code, outcome, n in rows:
+        counts[(code, outcome)] += int(n)
+    codes = sorted({code for code, _ in counts})
+    bars = tuple(Bar(code, tuple(counts[(code, o)] for o in CARD_OUTCOMES)) for code in codes)
+    return Chart("cards", "CDS Hooks cards by what the clinician did, per sheet", "Sheet",
+                 CARD_OUTCOMES, bars)
