@@ -31,7 +31,9 @@ STAGES = [  # the P586 check, stage by stage, ending urgent (a very bad headache
      "Do you have a very bad headache?": "Yes",
      "Is fluid or blood coming out where the needle went in?": "No",
      "Are your legs or the area below the needle spot numb or weak?": "No"},
-    {"Do you have a headache?": "Yes", "Is your back sore where the needle went in?": "No"},
+    # "Do you have a headache?" is not asked: the very bad headache implies it (implied_by)
+    {"Is your back sore where the needle went in?": "No"},
+    {"Is anything else worrying you about your recovery?": "No"},  # the safety net, last
 ]
 
 

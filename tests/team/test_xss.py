@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from helpers import LiveServer, caresheet_command
+from helpers import LiveServer, publish_files
 
 from .staff import PASSWORD, add_staff, client_for, csrf_for, email_for
 from .xss_payloads import PAYLOADS
@@ -113,9 +112,7 @@ def test_no_payload_runs_anywhere(live_server: Callable[..., LiveServer], sqlite
     add_staff(server)
     sheet_file = tmp_path / "X999.en.md"
     sheet_file.write_text(hostile_sheet())
-    done = subprocess.run([*caresheet_command(), "import", str(sheet_file)], env=server.env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
+    publish_files(server.db_url, [sheet_file])  # public and issuable: reviewed by another
     base = server.url
     watch = Watch(make_page())
 
