@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -55,18 +57,33 @@ class Answers:
 
 _BY_POOL: weakref.WeakKeyDictionary[object, Answers] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_Kept = TypeVar("_Kept")
 
 
-def answers_for(session: Session) -> Answers | None:
-    """This database's answers, or None when the session must not use them."""
+def per_database(session: Session, kept: weakref.WeakKeyDictionary[object, _Kept],
+                 make: Callable[[], _Kept]) -> _Kept | None:
+    """The state ``kept`` holds for this session's database (one per connection pool, that is
+    per process and database), made on first use; None when the session has written to the
+    index itself, since its own uncommitted rows must not feed a shared cache."""
     if session.info.get(WROTE_INDEX):
         return None
     pool = session.get_bind().engine.pool
     with _LOCK:
-        found = _BY_POOL.get(pool)
+        found = kept.get(pool)
         if found is None:
-            found = _BY_POOL[pool] = Answers()
+            found = kept[pool] = make()
         return found
+
+
+def forget(kept: weakref.WeakKeyDictionary[object, _Kept]) -> None:
+    """Drop every database's state in ``kept`` (under the lock ``per_database`` takes)."""
+    with _LOCK:
+        kept.clear()
+
+
+def answers_for(session: Session) -> Answers | None:
+    """This database's answers, or None when the session must not use them."""
+    return per_database(session, _BY_POOL, Answers)
 
 
 def mark_written(session: Session) -> None:
@@ -76,5 +93,4 @@ def mark_written(session: Session) -> None:
 
 def clear() -> None:
     """Forget every answer (tests that change how queries are planned)."""
-    with _LOCK:
-        _BY_POOL.clear()
+    forget(_BY_POOL)

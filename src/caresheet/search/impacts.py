@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from caresheet.search.cache import WROTE_INDEX
+from caresheet.search.cache import forget, per_database
 
 Phrase = tuple[str, ...]
 # (table, the score expression, the FTS5 expression of the phrase with its language filter)
@@ -84,24 +84,15 @@ class _Lists:
 
 
 _BY_POOL: weakref.WeakKeyDictionary[object, _Lists] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
 
 
 def _lists_for(session: Session) -> _Lists | None:
-    if session.info.get(WROTE_INDEX):
-        return None
-    pool = session.get_bind().engine.pool
-    with _LOCK:
-        found = _BY_POOL.get(pool)
-        if found is None:
-            found = _BY_POOL[pool] = _Lists()
-        return found
+    return per_database(session, _BY_POOL, _Lists)
 
 
 def clear() -> None:
     """Forget every list (tests that compare with FTS5's own ranking)."""
-    with _LOCK:
-        _BY_POOL.clear()
+    forget(_BY_POOL)
 
 
 class Reader:
