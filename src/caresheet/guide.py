@@ -55,7 +55,7 @@ from caresheet.team import audit, clinics, escalations
 from caresheet.team.accounts import Role, User
 from caresheet.team.clinics import Clinic
 from caresheet.team.handouts import DEFAULT_LIFETIME, check_lifetime
-from caresheet.team.notify import patients
+from caresheet.team.notify import inbound, patients
 from caresheet.team.notify import settings as notify_settings
 from caresheet.team.notify.settings import Settings
 from caresheet.zones import zone_name
@@ -311,6 +311,49 @@ def stop_prompts(session: Session, token: str, now: dt.datetime, ip: str | None)
     audit.record(session, audit.PATIENT, "prompts.stopped", f"handout:{handout.id}", ip,
                  None, now)
     return handout
+
+
+def stop_prompts_by_phone(session: Session, phone: str, now: dt.datetime,
+                          ip: str | None) -> list[int]:
+    """A text message's STOP: the prompts of every open handout reachable at ``phone`` stop,
+    as ``stop_prompts`` does for one. Audited per handout; the number is in no record."""
+    return _set_prompts_by_phone(session, phone, now, ip, stop=True)
+
+
+def resume_prompts_by_phone(session: Session, phone: str, now: dt.datetime,
+                            ip: str | None) -> list[int]:
+    """A text message's START: prompts of the open handouts at ``phone`` may go out again."""
+    return _set_prompts_by_phone(session, phone, now, ip, stop=False)
+
+
+def answer_text(session: Session, phone: str, body: str, now: dt.datetime,
+                ip: str | None) -> str:
+    """A patient's text message to the gateway, acted on and answered (TwiML).
+
+    STOP and its kin stop the prompts of every open handout at ``phone``; START resumes them;
+    anything else changes nothing and tells them to call the clinic or 911 (never triage).
+    The answer is in the language of their latest open handout, else English.
+    """
+    reply = inbound.meaning(body)
+    if reply is inbound.Reply.STOP:
+        handout_ids = stop_prompts_by_phone(session, phone, now, ip)
+    elif reply is inbound.Reply.START:
+        handout_ids = resume_prompts_by_phone(session, phone, now, ip)
+    else:
+        handout_ids = rows.open_ids_by_phone(session, phone, now)
+    language = rows.get(session, handout_ids[-1]).language if handout_ids else None
+    return inbound.answer(reply, language)
+
+
+def _set_prompts_by_phone(session: Session, phone: str, now: dt.datetime, ip: str | None,
+                          *, stop: bool) -> list[int]:
+    handout_ids = rows.open_ids_by_phone(session, phone, now)
+    rows.set_prompts_stopped(session, handout_ids, now if stop else None)
+    action = "prompts.stopped" if stop else "prompts.resumed"
+    for handout_id in handout_ids:
+        audit.record(session, audit.PATIENT, action, f"handout:{handout_id}", ip,
+                     {"channel": "sms"}, now)
+    return handout_ids
 
 
 # A stored version's words never change, so each store keeps its parsed sheets by row id.

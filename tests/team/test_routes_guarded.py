@@ -32,6 +32,9 @@ LAUNCHED = [r"^/smart/(app|handouts)$"]
 # Guarded by a bearer credential a system signs (a CDS client's JWT), not by a staff role:
 # anonymous requests get 401, with no login page (no person is there to log in).
 SIGNED = [r"^/cds-services/", r"^/fhir/QuestionnaireResponse"]
+# Signed by the SMS gateway with the shared auth token (X-Twilio-Signature): a request without
+# a valid signature is 403, as the gateway's own convention has it.
+GATEWAY_SIGNED = [r"^/sms/inbound$"]
 PUBLIC_API_READS = [r"^/api/(sheets|search|fhir)"]
 PATIENT_API = [r"^/api/handouts/\{token\}"]
 SAMPLE = {"token": "x" * 43, "code": "P586", "language": "en", "lang": "en", "version": "1",
@@ -77,9 +80,14 @@ def is_signed(path: str) -> bool:
     return any(re.search(p, path) for p in SIGNED)
 
 
+def is_gateway_signed(path: str) -> bool:
+    return any(re.search(p, path) for p in GATEWAY_SIGNED)
+
+
 def guarded_routes() -> list[tuple[str, str, RoleRequirement | None]]:
     return [(method, path, requirement(context)) for method, path, context in all_routes()
-            if not is_public(path, method) and not is_signed(path) and not is_launched(path)]
+            if not is_public(path, method) and not is_signed(path) and not is_launched(path)
+            and not is_gateway_signed(path)]
 
 
 def is_launched(path: str) -> bool:
@@ -141,6 +149,14 @@ def test_credential_routes_refuse_anonymous_requests(server: LiveServer) -> None
         answers = {f"{m} {p}": client.request(m, concrete(p), json={}).status_code
                    for m, p in signed}
     assert answers == dict.fromkeys(answers, 401)
+
+
+def test_gateway_routes_refuse_unsigned_requests(server: LiveServer) -> None:
+    gateway = [(m, p) for m, p, _ in all_routes() if is_gateway_signed(p)]
+    assert gateway == [("POST", "/sms/inbound")]
+    with client_for(server) as client:
+        answer = client.post("/sms/inbound", data={"From": "+15551234567", "Body": "STOP"})
+    assert answer.status_code == 403
 
 
 def test_launched_routes_need_a_smart_launch(server: LiveServer) -> None:

@@ -8,6 +8,7 @@ SMART launch), so a bad phone or email gets the same clear message everywhere.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, fields
 
@@ -49,6 +50,39 @@ def checked(
         email=_email(email),
         language=_language(language),
     )
+
+
+# The last nine digits: the part of a number that survives both the way a nurse types it
+# ("(555) 123-4567", "06 12 34 56 78") and the way an SMS gateway reports it ("+15551234567",
+# "+33612345678"). Trunk zeros and country codes differ; these digits do not.
+PHONE_KEY_DIGITS = 9
+
+
+def phone_key(phone: str | None) -> str | None:
+    """The lookup key of a phone number (a hash of its last nine digits), or None.
+
+    Several numbers may share a key (the same nine digits behind another area or country
+    code): ``same_phone`` decides among them. A hash, so the column is no second copy of the
+    number in a dump; nine digits are no secret from someone who holds the table, though.
+    """
+    digits = "".join(c for c in phone or "" if c.isdigit())
+    if len(digits) < 3:
+        return None
+    return hashlib.sha256(digits[-PHONE_KEY_DIGITS:].encode("ascii")).hexdigest()
+
+
+def same_phone(stored: str, reported: str) -> bool:
+    """Whether ``reported`` (a gateway's full number, "+15551234567") is the ``stored`` one.
+
+    The stored number may lack the country code and carry a trunk zero ("06 12 34 56 78"):
+    it matches when its digits, without leading zeros, end the reported digits (or the reverse,
+    for a stored full number and a reported national one).
+    """
+    mine = "".join(c for c in stored if c.isdigit()).lstrip("0")
+    theirs = "".join(c for c in reported if c.isdigit()).lstrip("0")
+    if len(mine) < 3 or len(theirs) < 3:
+        return False
+    return theirs.endswith(mine) or mine.endswith(theirs)
 
 
 def _identifier(what: str, text: str | None) -> str | None:

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from caresheet.errors import NotFoundError
-from caresheet.model.contact import PatientContact
+from caresheet.model.contact import PatientContact, phone_key, same_phone
 from caresheet.store.tables import Base, UtcDateTime, table_of
 from caresheet.zones import zone_named
 
@@ -58,6 +58,8 @@ class HandoutRow(Base):
     mrn: Mapped[str | None] = mapped_column(String(64), nullable=True)
     encounter_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # ``model.contact.phone_key(phone)``: finds the handouts of a number an SMS gateway reports.
+    phone_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     contact_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     # When the patient tapped "stop these messages": no follow-up prompt is sent after it.
@@ -200,8 +202,8 @@ def add(
         language=language, version=version, params=params, procedure_at=procedure_time,
         procedure_zone=procedure_zone, display_name=display_name, created_at=created_at,
         expires_at=expires_at, revoked_at=None, clinic_id=clinic_id, mrn=reach.mrn,
-        encounter_id=reach.encounter_id, phone=reach.phone, email=reach.email,
-        contact_language=reach.language,
+        encounter_id=reach.encounter_id, phone=reach.phone, phone_key=phone_key(reach.phone),
+        email=reach.email, contact_language=reach.language,
     )
     session.add(row)
     session.flush()
@@ -271,6 +273,40 @@ def stop_prompts(session: Session, handout_id: int, now: dt.datetime) -> None:
         .where(HandoutRow.id == handout_id, HandoutRow.prompts_stopped_at.is_(None))
         .values(prompts_stopped_at=now)
     )
+
+
+def open_ids_by_phone(session: Session, phone: str, now: dt.datetime) -> list[int]:
+    """The open handouts (neither revoked nor expired at ``now``) reachable at ``phone``.
+
+    The indexed key narrows the rows; ``same_phone`` drops a number that only shares its
+    last digits with ``phone``. No contact is decoded beyond the candidates' phone column.
+    """
+    key = phone_key(phone)
+    if key is None:
+        return []
+    found = session.execute(
+        select(HandoutRow.id, HandoutRow.phone)
+        .where(HandoutRow.phone_key == key, HandoutRow.revoked_at.is_(None),
+               HandoutRow.expires_at > now)
+        .order_by(HandoutRow.id)
+    )
+    return [handout_id for handout_id, stored in found if stored and same_phone(stored, phone)]
+
+
+def set_prompts_stopped(session: Session, handout_ids: list[int], now: dt.datetime | None) -> int:
+    """Stop (``now``) or resume (None) the prompts of ``handout_ids``; how many changed.
+
+    Stopping keeps the first stop time; resuming clears it, so the outbox sends again.
+    """
+    if not handout_ids:
+        return 0
+    waiting = (HandoutRow.prompts_stopped_at.is_(None) if now is not None
+               else HandoutRow.prompts_stopped_at.is_not(None))
+    changed = session.execute(
+        update(HandoutRow).where(HandoutRow.id.in_(handout_ids), waiting)
+        .values(prompts_stopped_at=now)
+    )
+    return int(getattr(changed, "rowcount", 0))
 
 
 # ---------------------------------------------------------------- check-ins

@@ -20,6 +20,7 @@ from caresheet.web import (
     public,
     sheets,
     smart,
+    sms,
     team,
 )
 from caresheet.web.client import ForwardedScheme, TrustedProxies
@@ -37,6 +38,7 @@ ROUTERS = (
     prompts.router,
     guide_api.router,
     smart.router,
+    sms.router,
     team.router,
 )
 
