@@ -30,6 +30,13 @@ def zone_named(name: str) -> dt.tzinfo:
         ) from None
 
 
+def local_words(moment: dt.datetime, zone: str, seconds: bool = False) -> str:
+    """A moment as the care team reads it: in ``zone``, with the zone named
+    ("2025-01-15 03:00 America/Chicago"). The one way a team page writes a time."""
+    shape = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return f"{moment.astimezone(zone_named(zone)).strftime(shape)} {zone}"
+
+
 def zone_name(moment: dt.datetime) -> str:
     """The name to store for a moment's zone: its IANA key, else its fixed offset."""
     if isinstance(moment.tzinfo, ZoneInfo):

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from caresheet.store.db import Store
+from caresheet.team import clinics
 from helpers import LiveServer
 
 from .staff import add_staff, client_for, csrf_for, email_for
@@ -19,6 +21,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("dashweb")
     live = LiveServer(f"sqlite:///{folder}/caresheet.db", workdir=folder).start()
     add_staff(live)
+    store = Store.open(live.db_url)
+    try:  # the team reads times in the clinic's zone, whatever zone a procedure was typed in
+        with store.session() as session:
+            clinics.update_default(session, time_zone="America/Chicago")
+    finally:
+        store.close()
     yield live
     live.stop()
 
@@ -27,7 +35,7 @@ def _issue_and_check_in(server: LiveServer, client: httpx.Client, name: str,
                         answers: dict[str, str]) -> None:
     form = {"csrf_token": csrf_for(client), "code": "P586", "language": "en",
             "param.lie_flat_hours": "2", "param.clinic_phone": "555-0100",
-            "procedure_time": "2026-11-24T09:00", "zone": "America/Chicago",
+            "procedure_time": "2026-11-24T09:00", "zone": "America/New_York",
             "display_name": name, "expires_days": "30"}
     issued = client.post("/team/handouts", data=form)
     link = re.search(r'id="private-link">([^<]+)<', issued.text)

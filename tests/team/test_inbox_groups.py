@@ -1,5 +1,5 @@
 """The inbox by handout: the most urgent open item leads its handout, the handout with the
-most urgent lead comes first, times are in the patient's zone with an age, and an unsure
+most urgent lead comes first, times are in the clinic's zone with an age, and an unsure
 answer is shown as "not sure", never as a fact. On SQLite and PostgreSQL (``store``)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from caresheet import guide
 from caresheet.model.contact import checked
 from caresheet.store.db import Store
-from caresheet.team import escalations
+from caresheet.team import clinics, escalations
 from caresheet.team.accounts import Role, User
 from helpers import import_published
 
@@ -42,6 +42,8 @@ def _check_in(store: Store, issued: guide.Issued, answers: dict[str, str], hours
 
 
 def test_groups_lead_with_the_most_urgent_open_item(store: Store) -> None:
+    with store.session() as session:  # the clinic's clock, not the procedure's (New York)
+        clinics.update_default(session, time_zone="America/Chicago")
     ana = _issue(store, "Ana", NEW_YORK, mrn="MRN-42", phone="555 010 4242")
     bo = _issue(store, "Bo", dt.UTC)
     viewer = _viewer(store)
@@ -57,9 +59,9 @@ def test_groups_lead_with_the_most_urgent_open_item(store: Store) -> None:
     lead = ana_group.lead
     assert lead.findings == ("not sure: passed out", "headache")
     assert ana_group.history[0].findings == ("headache",)
-    assert ana_group.time_zone == "America/New_York"
+    assert ana_group.time_zone == bo_group.time_zone == "America/Chicago"
     assert lead.local_time == lead.escalation.created_at
-    assert lead.local_time.utcoffset() == dt.timedelta(hours=-5)  # January: EST
+    assert lead.local_time.utcoffset() == dt.timedelta(hours=-6)  # January: CST
     assert lead.age == "1 h ago" and bo_group.lead.age == "12 min ago"
     assert ana_group.record_number == "MRN-42" and ana_group.phone == "555 010 4242"
     assert bo_group.record_number is None and bo_group.phone is None

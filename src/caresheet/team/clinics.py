@@ -193,6 +193,17 @@ def check_can_see(session: Session, user: User, handout: Handout) -> None:
         raise NotFoundError(f"there is no handout {handout.id}")
 
 
+def zone_of(session: Session, handout: Handout) -> str:
+    """The time zone a handout's times are shown in to staff: its clinic's."""
+    return get_clinic(session, handout.clinic_id).time_zone
+
+
+def viewer_zone(session: Session, user: User) -> str:
+    """The time zone of lists shown to ``user`` (inbox notices, handouts, audit, dashboard):
+    their first clinic's (an admin in none: the default clinic's)."""
+    return member_of(session, user.id)[0].time_zone
+
+
 def issuing_clinic(session: Session, user: User, name: str | None = None) -> Clinic:
     """The clinic a new handout of ``user`` belongs to: the one named (it must be theirs,
     unless they are an admin), else their only clinic; with several, they must choose."""

@@ -4,7 +4,7 @@ Four questions a charge nurse asks of the last week or month: how many check-ins
 day, at which tier; how long escalations waited for someone to acknowledge them; which
 teach-back questions patients miss; and which sheets were handed out. Each is a ``Chart`` of
 labelled bars (a bar may be split by tier); the web face draws them as SVG with a data table.
-Days are counted in the zone the caller passes (UTC until clinics carry one).
+Days are counted in the zone the caller passes (the web face: the viewer's clinic's).
 """
 
 from __future__ import annotations

@@ -265,11 +265,11 @@ TEACH_BACK_PREFIX = "Missed in teach-back: "
 
 @dataclass(frozen=True)
 class InboxEntry:
-    """One escalation as a nurse reads it: its time in the patient's clock, its age, the
+    """One escalation as a nurse reads it: its time in the clinic's clock, its age, the
     findings the patient reported ("not sure" kept as such) and the teach-back misses."""
 
     escalation: Escalation
-    local_time: dt.datetime  # created_at in the handout's zone
+    local_time: dt.datetime  # created_at in the handout's clinic's zone
     age: str  # "12 min ago"
     findings: tuple[str, ...]  # "severe headache", "not sure: passed out"
     missed: tuple[str, ...]  # teach-back questions answered wrong
@@ -340,12 +340,13 @@ def grouped_inbox(
     groups = []
     for handout_id, items in by_handout.items():  # dicts keep the order of the leads
         handout = handout_rows.get(session, handout_id)
-        zone = zone_named(handout.procedure_zone)
+        zone_text = clinics.zone_of(session, handout)
+        zone = zone_named(zone_text)
         lead, rest = items[0], sorted(items[1:], key=lambda e: (-e.created_at.timestamp(),
                                                                  -e.id))
         groups.append(InboxGroup(
             handout_id=handout_id, patient=handout.display_name, sheet_code=handout.sheet_code,
-            time_zone=handout.procedure_zone,
+            time_zone=zone_text,
             record_number=handout.contact.mrn, phone=handout.contact.phone,
             entries=tuple(_entry(session, e, zone, now) for e in [lead, *rest]),
         ))

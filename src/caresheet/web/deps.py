@@ -22,6 +22,7 @@ from caresheet.i18n import gettext_for, per_language
 from caresheet.model.wording import wording_for
 from caresheet.outputs import Cache
 from caresheet.store.db import Store
+from caresheet.zones import local_words
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -82,6 +83,8 @@ def _environment() -> Environment:
     )
     env.globals["wording_for"] = wording_for
     env.globals["chrome_for"] = chrome_for
+    # Team pages write every time as ``{{ moment | local(zone) }}``: the clinic's clock, named.
+    env.filters["local"] = local_words
     return env
 
 

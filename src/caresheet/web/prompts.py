@@ -3,7 +3,7 @@
 The link in every prompt opens a page with one button (a GET changes nothing, since mail
 scanners open links); the POST records the stop (``guide.stop_prompts``) and the outbox drops
 every prompt still waiting. It works on an ended link too: stopping is always allowed.
-For text messages the word STOP is the gateway's own opt-out (see docs/team.md).
+A text message STOP does the same for every open handout at that phone (``web.sms``).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from caresheet.web.security import (
     utcnow,
 )
 from caresheet.web.team_pages import back_to, page
+from caresheet.zones import zone_named
 
 router = APIRouter()
 # No handout token in the access log (see security.RedactTokens).
@@ -218,11 +219,13 @@ def dashboard_page(
     period = dashboard.period_days(days)
     now = utcnow()
     with get_store(request).session() as session:
-        found = dashboard.build(session, now, period,
+        zone = clinics.viewer_zone(session, login.user)
+        found = dashboard.build(session, now, period, zone_named(zone),
                                 clinic_ids=clinics.visible_clinics(session, login.user))
         audit.record(session, login.user.actor, "dashboard.viewed", "dashboard",
                      client_ip(request), {"days": period}, now)
-    return page(request, "dashboard.html", login, dashboard=found, periods=dashboard.PERIODS)
+    return page(request, "dashboard.html", login, dashboard=found, periods=dashboard.PERIODS,
+                zone=zone)
 
 
 # ---------------------------------------------------------------- audit log and users

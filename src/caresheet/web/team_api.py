@@ -60,7 +60,7 @@ class InboxEscalationOut(EscalationOut):
     """An escalation as the inbox lists it: grouped by handout, in the patient's clock."""
 
     lead: bool = Field(description="the first of its handout's group: act on this one first")
-    local_time: dt.datetime = Field(description="created_at in the handout's time zone")
+    local_time: dt.datetime = Field(description="created_at in its handout's clinic's zone")
     time_zone: str
     age: str = Field(examples=["12 min ago"])
     age_minutes: int

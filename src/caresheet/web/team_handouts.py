@@ -230,8 +230,9 @@ def show_handout(
         status = team_handouts.get(session, handout_id, login.user, client_ip(request), now)
         checkins = handout_rows.checkins(session, handout_id, limit=20)
         opened = escalations.for_handout(session, handout_id)
+        zone = clinics.zone_of(session, status.handout)
     return page(request, "handout.html", login, status=status, checkins=checkins,
-                 escalations=opened)
+                 escalations=opened, zone=zone)
 
 
 @router.post("/team/handouts/{handout_id}/revoke")

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from caresheet.team import clinics
 from caresheet.team.accounts import Login
-from caresheet.web.deps import page_context, templates
+from caresheet.web.deps import get_store, page_context, templates
 
 # Team pages show patient data: never cached, no referrer to other sites (framing and
 # sniffing are refused for every page by ``web.headers``).
@@ -22,7 +23,14 @@ def page(
     request: Request, template: str, login: Login | None, status_code: int = 200,
     **values: Any,
 ) -> HTMLResponse:
-    """Render ``team/<template>`` with the login and its CSRF token for the page's forms."""
+    """Render ``team/<template>`` with the login and its CSRF token for the page's forms.
+
+    ``zone`` is the time zone the page's times are written in (``| local(zone)``): a page
+    about one handout passes its clinic's; any other gets the viewer's clinic's.
+    """
+    if login is not None and "zone" not in values:
+        with get_store(request).session(write=False) as session:
+            values["zone"] = clinics.viewer_zone(session, login.user)
     context = page_context(request, "en", login=login,
                            csrf=login.csrf_token if login else "", **values)
     response = templates.TemplateResponse(request, f"team/{template}", context,
