@@ -92,14 +92,13 @@ def chromium(html: str, repeat: int) -> float | None:
 def cached(repeat: int) -> tuple[float, float]:
     """(median from the shared table, median from the memory layer) in seconds."""
     from caresheet import outputs
-    from caresheet.library import LIBRARY_DIR
-    from caresheet.sheets import import_paths
+    from caresheet.sheets import install_samples
     from caresheet.store.db import Store
 
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(f"sqlite:///{folder}/bench.db")
         with store.session() as session:
-            import_paths(session, [LIBRARY_DIR / "P586.en.md"])
+            install_samples(session)  # published, as `caresheet init` leaves them
         wanted = outputs.Wanted("P586", "pdf", FILLED,
                                 outputs.Options(qr_url="https://care.example/sheets/P586"))
         outputs.Cache(store, 64 * 2**20).get_or_render(wanted, "en")  # made once, stored
