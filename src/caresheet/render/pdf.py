@@ -15,6 +15,7 @@ between threads: Pango's font map is not documented as thread-safe.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from dataclasses import dataclass
 from html import escape
@@ -44,15 +45,25 @@ class Typesetter:
     fetcher: Any
 
 
-_local = threading.local()
+# By thread id rather than in a threading.local, so that all can be let go at exit (below).
+# A dead thread's id is soon reused by a new thread, which then takes over its Typesetter.
+_typesetters: dict[int, Typesetter] = {}
 
 
 def typesetter() -> Typesetter:
     """This thread's Typesetter, made on first use."""
-    found: Typesetter | None = getattr(_local, "typesetter", None)
+    found = _typesetters.get(threading.get_ident())
     if found is None:
-        found = _local.typesetter = _new_typesetter()
+        found = _typesetters[threading.get_ident()] = _new_typesetter()
     return found
+
+
+@atexit.register
+def _let_go_at_exit() -> None:
+    """Free the typesetters while the interpreter is whole: a FontConfiguration deletes its
+    temporary copy of the fonts when collected, which fails (and leaves the folder behind)
+    if that happens during interpreter shutdown."""
+    _typesetters.clear()
 
 
 def _new_typesetter() -> Typesetter:
