@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -12,8 +13,8 @@ from threading import Thread
 import pytest
 
 from caresheet.model.sheet import Sheet
-from caresheet.render.html import sheet_page
-from caresheet.render.pdf import html_to_pdf, local_only_fetcher, render_pdf
+from caresheet.render.html import print_stylesheet, render_print, sheet_page
+from caresheet.render.pdf import html_to_pdf, local_only_fetcher, render_pdf, typesetter
 from helpers import require
 
 FILLED = {"lie_flat_hours": "2", "clinic_phone": "555-0100"}
@@ -156,3 +157,59 @@ def test_network_urls_are_refused() -> None:
         server.shutdown()
     assert pdf.startswith(b"%PDF")
     assert hits == []
+
+
+# ---------------------------------------------------------------- one typesetter per process
+#
+# A PDF worker keeps one font configuration and the print stylesheet parsed once, for every
+# document it makes (render.pdf). These hold that the shortcut changes nothing a reader sees.
+
+
+def test_two_pdfs_in_a_row_share_the_typesetter_and_both_carry_their_text_and_fonts(
+    sheets_by_lang: dict[str, Sheet], tmp_path: Path
+) -> None:
+    shared = typesetter()
+    english = render_pdf(sheet_page(sheets_by_lang["en"], FILLED, qr_url=QR))
+    spanish = render_pdf(sheet_page(sheets_by_lang["es"], {"lie_flat_hours": "3"}, lang="es"))
+    assert typesetter() is shared  # no new font configuration or stylesheet per document
+    for name, pdf, said, not_said in (
+        ("en", english, "Stay lying down flat for 2 hours", "Quédese"),
+        ("es", spanish, "Quédese acostado boca arriba 3 horas", "Stay lying down"),
+    ):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(pdf)
+        text = text_of(path)
+        assert said in text and not_said not in text
+        fonts = [line.split() for line in poppler("pdffonts", str(path)).splitlines()[2:]]
+        atkinson = [row for row in fonts if "Atkinson-Hyperlegible" in row[0]]
+        # Regular and bold, each embedded (the @font-face faces were not lost after the first).
+        assert {row[0].split("+")[-1] for row in atkinson} >= {
+            "Atkinson-Hyperlegible", "Atkinson-Hyperlegible-Bold"}
+        assert all(row[-5] == "yes" for row in fonts)
+
+
+def test_the_print_page_carries_the_shared_stylesheet_verbatim(p586: Sheet) -> None:
+    # A browser printing the page needs every rule inline; render.pdf finds this exact text
+    # to swap it for its parsed copy, so an escaped or reformatted copy would be a slow PDF.
+    html = render_print(sheet_page(p586, FILLED))
+    assert html.count(print_stylesheet()) == 1
+    assert "@font-face" in print_stylesheet() and ".tier-emergency" in print_stylesheet()
+    assert "@page" not in print_stylesheet()  # page rules stay per document, author origin
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_the_parsed_stylesheet_renders_exactly_as_the_inline_one(
+    p586: Sheet, tmp_path: Path, large: bool
+) -> None:
+    from weasyprint import HTML
+
+    html = render_print(sheet_page(p586, FILLED, large=large, qr_url=QR))
+    # What WeasyPrint makes of the document as a browser gets it: all CSS inline, fresh fonts.
+    inline = HTML(string=html, base_url="file:///", url_fetcher=local_only_fetcher()).write_pdf()
+    images = {}
+    for name, pdf in (("inline", inline), ("shared", html_to_pdf(html))):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        poppler("pdftoppm", "-png", "-r", "50", str(tmp_path / f"{name}.pdf"), str(tmp_path / name))
+        images[name] = [hashlib.sha256(p.read_bytes()).hexdigest()  # short when they differ
+                        for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+    assert images["shared"] and images["shared"] == images["inline"]

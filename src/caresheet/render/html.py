@@ -112,7 +112,7 @@ class SheetPage:
     notice: str | None = None
     qr_svg: Markup | None = None
     links: SheetLinks = field(default_factory=SheetLinks)
-    print_css: Markup = field(default_factory=Markup)
+    print_css: Markup = field(default_factory=Markup)  # this document's @page rules
     id_prefix: str = ""
     handout: HandoutFacts | None = None  # a patient's own printed handout: its facts on page 1
 
@@ -213,9 +213,26 @@ def render_page(page: SheetPage, extra: Mapping[str, object] | None = None) -> s
 
 
 def render_print(page: SheetPage, paper: str = "letter") -> str:
-    """The print page: a whole document with its CSS inline, ready for WeasyPrint or a printer."""
+    """The print page: a whole document with its CSS inline, ready for WeasyPrint or a printer.
+
+    Its CSS is two parts: this document's ``@page`` rules (paper, running head and foot) and
+    ``print_stylesheet()``, the same for every sheet. ``render.pdf`` swaps the second for a
+    copy it parsed once; a browser printing the page reads both inline.
+    """
     page = _with_print_css(page, paper)
-    return environment(page.lang).get_template("sheet/sheet-print.html").render(page=page)
+    return environment(page.lang).get_template("sheet/sheet-print.html").render(
+        page=page, print_stylesheet=Markup(print_stylesheet())
+    )
+
+
+@lru_cache(maxsize=1)
+def print_stylesheet() -> str:
+    """The print CSS every print page carries: the font faces, then ``static/print.css``.
+
+    It holds no ``@page`` rule (those are per document, in ``SheetPage.print_css``), so it can
+    be applied as a separate stylesheet without changing which declaration wins.
+    """
+    return fonts.font_face_css() + (STATIC / "print.css").read_text(encoding="utf-8")
 
 
 def _with_print_css(page: SheetPage, paper: str) -> SheetPage:
@@ -242,8 +259,7 @@ def _with_print_css(page: SheetPage, paper: str) -> SheetPage:
     }
     if page.handout is not None:  # the running head and foot need less than the default
         page_rules += "@page { margin-top: 13mm; margin-bottom: 14mm; }\n"
-    css = fonts.font_face_css() + page_rules + (STATIC / "print.css").read_text(encoding="utf-8")
-    return replace(page, print_css=Markup(css))
+    return replace(page, print_css=Markup(page_rules))
 
 
 def css_string(text: str) -> str:
