@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from caresheet.care import safety_net
-from caresheet.care.symptom_check import next_questions, step_back, stops_now
+from caresheet.care.symptom_check import next_questions, same_step, step_back, stops_now
 from caresheet.care.teachback import Question, Result, grade, quiz
 from caresheet.care.timeline import Timeline, elapsed_hours, timeline
 from caresheet.care.triage import Disposition, decide, read_answers
@@ -41,7 +41,9 @@ from caresheet.errors import (
     NotFoundError,
     StoreUnavailableError,
 )
+from caresheet.i18n import normalize
 from caresheet.model import personalize
+from caresheet.model.compare import same_logic
 from caresheet.model.condition import parse_duration_hours
 from caresheet.model.contact import PatientContact
 from caresheet.model.sheet import Sheet, Status
@@ -88,6 +90,8 @@ class Opened:
     timeline: Timeline
     checkins: tuple[Checkin, ...]
     moment: dt.datetime
+    # Every language the patient may read this handout in (``sheet`` is in one of them).
+    languages: tuple[str, ...] = ()
 
     @property
     def phone(self) -> str | None:
@@ -99,6 +103,17 @@ class Opened:
 class CheckinOutcome:
     disposition: Disposition
     checkin: Checkin | None  # None when it could not be saved: tell the patient to call
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCheckin:
+    """A saved check-in as its result page shows it: what to do, and whether the care team
+    was told (an escalation was raised for it)."""
+
+    opened: Opened
+    checkin: Checkin
+    disposition: Disposition
+    team_told: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,16 +282,27 @@ def open_link(session: Session, token: str, now: dt.datetime) -> Handout:
 
 
 def open_handout(store: Store, token: str, now: dt.datetime, what: str, ip: str | None,
-         recent_checkins: int = 0) -> Opened:
-    """Open the link for a patient and audit the read (``what``: page, check, api, ics...)."""
+                 recent_checkins: int = 0, language: str | None = None,
+                 browser: Sequence[str] = ()) -> Opened:
+    """Open the link for a patient and audit the read (``what``: page, check, api, ics...).
+
+    The sheet is shown in the first language the handout can be read in (``readable_in``)
+    of: ``language`` (the patient's choice on the page), the language they told their
+    clinic, ``browser`` (their browser's languages, best first); else the pinned version's.
+    ``Opened.languages`` lists them all, for a switch.
+    """
     with store.session() as session:
         handout = open_link(session, token, now)
-        sheet = pinned_sheet(store, session, handout)
+        readable = readable_in(store, session, handout)
+        preferred = normalize(handout.contact.language) if handout.contact.language else None
+        wanted = [language, preferred, *browser]
+        sheet = next((readable[w] for w in wanted if w in readable),
+                     pinned_sheet(store, session, handout))
         recent = rows.checkins(session, handout.id, recent_checkins) if recent_checkins else []
         record_read(session, handout, what, ip, now)
     return Opened(handout=handout, sheet=sheet,
                   timeline=timeline(sheet, handout.params, handout.procedure_time, now),
-                  checkins=tuple(recent), moment=now)
+                  checkins=tuple(recent), moment=now, languages=tuple(sorted(readable)))
 
 
 def record_read(session: Session, handout: Handout, what: str, ip: str | None,
@@ -287,11 +313,23 @@ def record_read(session: Session, handout: Handout, what: str, ip: str | None,
 
 
 def saved_checkin(store: Store, token: str, checkin_id: int, now: dt.datetime,
-                  ip: str | None) -> tuple[Opened, Checkin]:
-    """A saved check-in of this link, to show its result again (an audited read)."""
-    opened = open_handout(store, token, now, "checkin", ip)
+                  ip: str | None, language: str | None = None) -> SavedCheckin:
+    """A saved check-in of this link, to show its result again (an audited read).
+
+    Its disposition is the one decided then, in the words of the sheet now shown: the same
+    answers at the same hour under the same rules (``readable_in`` guarantees them) give the
+    same tier and reasons; should they not, the words saved then are shown unchanged.
+    """
+    opened = open_handout(store, token, now, "checkin", ip, language=language)
     with store.session(write=False) as session:
-        return opened, rows.checkin(session, opened.handout.id, checkin_id)
+        checkin = rows.checkin(session, opened.handout.id, checkin_id)
+        told = escalations.raised_for_checkin(session, checkin.id)
+    saved = Disposition.model_validate(checkin.disposition)
+    again = decide(opened.sheet, read_answers(opened.sheet, checkin.answers),
+                   checkin.elapsed_hours, opened.handout.params)
+    same = (again.tier is saved.tier
+            and [m.id for m in again.matched] == [m.id for m in saved.matched])
+    return SavedCheckin(opened, checkin, again if same else saved, told)
 
 
 def revoke(session: Session, token: str, now: dt.datetime) -> Handout:
@@ -366,16 +404,42 @@ MAX_CACHED_SHEETS = 256
 
 def pinned_sheet(store: Store, session: Session, handout: Handout) -> Sheet:
     """The handout's sheet version, from this store's cache or read in ``session``."""
+    return stored_sheet(store, session, handout.sheet_version_id)
+
+
+def stored_sheet(store: Store, session: Session, sheet_version_id: int) -> Sheet:
+    """One stored sheet version by row id, from this store's cache or read in ``session``."""
     with _SHEETS_LOCK:
         cached = _SHEETS.setdefault(store, {})
-        sheet = cached.get(handout.sheet_version_id)
+        sheet = cached.get(sheet_version_id)
     if sheet is None:
-        sheet = stored_sheets.get_by_id(session, handout.sheet_version_id).sheet
+        sheet = stored_sheets.get_by_id(session, sheet_version_id).sheet
         with _SHEETS_LOCK:
             if len(cached) >= MAX_CACHED_SHEETS:
                 cached.clear()
-            cached[handout.sheet_version_id] = sheet
+            cached[sheet_version_id] = sheet
     return sheet
+
+
+def readable_in(store: Store, session: Session, handout: Handout) -> dict[str, Sheet]:
+    """The handout's sheet in each language the patient may read it in, by language.
+
+    The pinned version always; besides it, in each other language, the newest published
+    version whose rules, findings and times are the pinned one's (``same_logic``), so
+    switching language never changes what the patient is told to do. A language with no
+    such version (its translation follows other rules) is not offered.
+    """
+    pinned = pinned_sheet(store, session, handout)
+    found = {pinned.language: pinned}
+    for language in stored_sheets.published_languages(session, handout.sheet_code):
+        if language in found:
+            continue
+        for ref in stored_sheets.published_refs(session, handout.sheet_code, language):
+            other = stored_sheet(store, session, ref.id)
+            if same_logic(pinned, other):
+                found[language] = other
+                break
+    return found
 
 
 # ---------------------------------------------------------------- the symptom check
@@ -386,15 +450,17 @@ def hours_for_triage(handout: Handout, now: dt.datetime) -> float:
     return max(elapsed_hours(handout.procedure_time, now), 0.0)
 
 
-def start_check(store: Store, token: str, now: dt.datetime, ip: str | None) -> CheckStep:
+def start_check(store: Store, token: str, now: dt.datetime, ip: str | None,
+                language: str | None = None, browser: Sequence[str] = ()) -> CheckStep:
     """The first questions of a symptom check (nothing is saved yet)."""
-    opened = open_handout(store, token, now, "check", ip)
+    opened = open_handout(store, token, now, "check", ip, language=language, browser=browser)
     return CheckStep(opened, {}, next_questions(opened.sheet, {}), {})
 
 
 def check_step(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
                ip: str | None, *, kept: Mapping[str, str] | None = None,
-               back_from: list[str] | None = None) -> CheckStep:
+               back_from: list[str] | None = None, stay_on: list[str] | None = None,
+               language: str | None = None) -> CheckStep:
     """One step of a symptom check asked a few questions at a time (the web form; SMS).
 
     Answers triage refuses are dropped and asked again with their problem; answers to
@@ -402,9 +468,10 @@ def check_step(store: Store, token: str, raw_answers: Mapping[str, str], now: dt
     answers so far call for 911, or nothing is left to ask, the check-in is saved.
     ``kept`` are answers given on later steps before going back: they are only shown
     already chosen, never triaged. ``back_from`` (the ids the patient's step showed) goes
-    one step back instead, keeping every answer.
+    one step back instead, keeping every answer; ``stay_on`` shows the same step again
+    (after the patient switched language or print size), its answers kept, none triaged.
     """
-    opened = open_handout(store, token, now, "check", ip)
+    opened = open_handout(store, token, now, "check", ip, language=language)
     sheet = opened.sheet
     known = set(sheet.findings) | safety_net.KEYS
     answers = {k: v for k, v in raw_answers.items() if k in known}
@@ -412,6 +479,9 @@ def check_step(store: Store, token: str, raw_answers: Mapping[str, str], now: dt
     if back_from is not None:
         back = step_back(sheet, answers, [n for n in back_from if n in known])
         return CheckStep(opened, back.answers, back.ask, {}, kept={**later, **back.kept})
+    if stay_on is not None:
+        here = same_step(sheet, answers, [n for n in stay_on if n in known])
+        return CheckStep(opened, here.answers, here.ask, {}, kept={**later, **here.kept})
     problems: dict[str, str] = {}
     try:
         read_answers(sheet, answers)
@@ -428,29 +498,34 @@ def check_step(store: Store, token: str, raw_answers: Mapping[str, str], now: dt
         return CheckStep(opened, answers, ask, problems, kept=later)
     if not stops_now(sheet, answers, hours_for_triage(opened.handout, now)):
         return CheckStep(opened, answers, next_questions(sheet, answers), {}, kept=later)
-    return CheckStep(opened, answers, [], {}, check_in(store, token, answers, now, ip))
+    return CheckStep(opened, answers, [], {},
+                     check_in(store, token, answers, now, ip, language=opened.sheet.language))
 
 
 def check_in(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
-             ip: str | None = None) -> CheckinOutcome:
+             ip: str | None = None, language: str | None = None) -> CheckinOutcome:
     """Triage the answers and save them as a check-in, committed before this returns.
 
     Raises NotFoundError / HandoutGoneError for a link that does not work and AnswerError
     (naming each finding at fault) before anything is saved. A failure to save returns the
     disposition anyway with ``checkin=None``: the patient must still see what to do.
     """
-    return submit_check_in(store, token, raw_answers, now, ip).result(SAVE_TIMEOUT_SECONDS)
+    return submit_check_in(store, token, raw_answers, now, ip, language).result(
+        SAVE_TIMEOUT_SECONDS)
 
 
 def submit_check_in(store: Store, token: str, raw_answers: Mapping[str, str],
-                    now: dt.datetime, ip: str | None = None) -> Future[CheckinOutcome]:
+                    now: dt.datetime, ip: str | None = None,
+                    language: str | None = None) -> Future[CheckinOutcome]:
     """``check_in`` answered by a future: open, triage and save in the store's next group
-    commit, as one unit, with no request thread waiting on the database."""
+    commit, as one unit, with no request thread waiting on the database. The result's words
+    are in ``language`` when the handout can be read in it (``readable_in``)."""
     triaged: list[Disposition] = []
 
     def work(session: Session) -> CheckinOutcome:
         handout = open_link(session, token, now)
-        sheet = pinned_sheet(store, session, handout)
+        sheet = readable_in(store, session, handout).get(
+            language or "", pinned_sheet(store, session, handout))
         hours = hours_for_triage(handout, now)
         disposition = decide(sheet, read_answers(sheet, raw_answers), hours, handout.params)
         triaged.append(disposition)
@@ -507,13 +582,14 @@ def teach_back_questions(opened: Opened) -> tuple[Question, ...]:
 
 
 def teach_back(store: Store, token: str, raw_answers: Mapping[str, str], now: dt.datetime,
-               ip: str | None = None) -> tuple[Opened, TeachbackOutcome]:
+               ip: str | None = None,
+               language: str | None = None) -> tuple[Opened, TeachbackOutcome]:
     """Grade one teach-back attempt and save it; missed warning signs go to the care team.
 
     A failure to save is logged (its kind only) and gives ``attempt=None``: the feedback
     still teaches, and the face says it was not saved.
     """
-    opened = open_handout(store, token, now, "teachback", ip)
+    opened = open_handout(store, token, now, "teachback", ip, language=language)
     questions = teach_back_questions(opened)
     results = tuple(grade(questions, raw_answers, opened.sheet.language))
     try:

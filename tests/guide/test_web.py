@@ -334,14 +334,14 @@ def test_a_refresh_after_a_check_in_saves_nothing_twice(
                         timeout=30)
     assert posted.status_code == 303
     result_url = posted.headers["location"]
-    assert re.fullmatch(rf"/h/{token}/checkins/\d+", result_url)
+    assert re.fullmatch(rf"/h/{token}/checkins/\d+\?lang=en", result_url)
     assert posted.headers["cache-control"] == "no-store"
     counts = [saved_counts(server, handout)]
     for _refresh in range(3):
         shown = get(server, result_url)
         assert shown.status_code == 200
         assert 'data-tier="emergency"' in shown.text and "Call 911 now" in shown.text
-        assert f'data-checkin="{result_url.rsplit("/", 1)[1]}"' in shown.text
+        assert f'data-checkin="{result_url.rsplit("/", 1)[1].split("?")[0]}"' in shown.text
         assert shown.headers["cache-control"] == "no-store"
         counts.append(saved_counts(server, handout))
     checkins, escalations, _outbox, audited = counts[0]

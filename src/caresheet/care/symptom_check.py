@@ -86,6 +86,18 @@ class Back:
     kept: dict[str, str]
 
 
+def same_step(sheet: Sheet, answers: Mapping[str, str], shown: Iterable[str]) -> Back:
+    """Show the step that showed ``shown`` again (the patient changed language or print
+    size): the answers before it stay given, its own and later ones are kept, shown chosen."""
+    on_page = set(shown)
+    if safety_net.QUESTION in on_page:
+        on_page.add(safety_net.NOTE)
+    before = {k: v for k, v in answers.items() if k not in on_page}
+    given = {k: v for step in stages(sheet, before) for k, v in before.items() if k in step}
+    kept = {k: v for k, v in answers.items() if k not in given}
+    return Back(given, next_questions(sheet, given), kept)
+
+
 def step_back(sheet: Sheet, answers: Mapping[str, str], shown: Iterable[str]) -> Back:
     """Go back from the step that showed ``shown`` (its answers, if any, are kept)."""
     on_page = set(shown)

@@ -119,3 +119,23 @@ def compare(before: Sheet | None, after: Sheet) -> SheetDiff:
 def _where(path: tuple[str | int, ...]) -> str:
     """A text's path as a reviewer reads it: ``sections 2 groups 1 steps 3``, counting from 1."""
     return " ".join(str(p + 1) if isinstance(p, int) else p.replace("_", " ") for p in path)
+
+
+def logic(sheet: Sheet) -> tuple[object, ...]:
+    """What decides a patient's tier and timeline, without a word of the sheet's language:
+    the findings (kind, unit, when asked, what implies them), the rules (tier and condition),
+    the expected symptoms' limits, the milestones' times and the params' bounds."""
+    return (
+        tuple(sorted((name, f.kind, f.ask_if, f.implied_by)
+                     for name, f in sheet.findings.items())),
+        tuple((r.id, r.tier.value, r.when) for r in sheet.rules),
+        tuple((e.id, e.finding, e.lasts) for e in sheet.expected),
+        tuple((m.id, m.at) for m in sheet.milestones),
+        tuple(sorted((name, p.type, p.min, p.max) for name, p in sheet.params.items())),
+    )
+
+
+def same_logic(one: Sheet, other: Sheet) -> bool:
+    """True when the two sheets (e.g. a handout's pinned version and its translation) triage
+    every answer alike and time every event alike, so the patient may read either."""
+    return logic(one) == logic(other)

@@ -8,6 +8,7 @@ is what we generate ourselves (the QR code's SVG and the print CSS).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -15,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from caresheet.care.timeline import EventKind, timeline, when_words
 from caresheet.i18n import gettext_for, language_name, normalize
@@ -190,7 +191,27 @@ def environment(lang: str) -> Environment:
     )
     env.install_gettext_translations(gettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["upper_first"] = upper_first
+    env.filters["phones"] = phones
     return env
+
+
+# A phone number as written in a sheet: digits with spaces, dots, dashes or brackets between,
+# at least 7 digits ("555-010-0100", "(555) 010-0100", "+1 555 010 0100"); 911 is too short.
+PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d[.,;:]?")  # with the full stop after it
+PHONE_DIGITS = 7
+
+
+def phones(text: str) -> Markup:
+    """The text, escaped, with each phone number kept on one line (``<span class="phone">``):
+    a number broken across two lines is misread or mistyped."""
+
+    def keep(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if sum(c.isdigit() for c in found) < PHONE_DIGITS:
+            return found
+        return f'<span class="phone">{found}</span>'
+
+    return Markup(PHONE.sub(keep, str(escape(text))))
 
 
 def upper_first(text: str) -> str:

@@ -242,6 +242,15 @@ def current_ref(session: Session, code: str, language: str = "en") -> VersionRef
     return VersionRef(chosen.id, code, language, chosen.status)
 
 
+def published_refs(session: Session, code: str, language: str) -> list[VersionRef]:
+    """Every published version of a sheet in one language, newest first, without reading
+    their words (a patient holding an older handout may read the translation made for it)."""
+    code, language = _key(code, language)
+    return [VersionRef(row.id, code, language, row.status)
+            for row in reversed(_version_rows(session, code, language))
+            if row.status == Status.PUBLISHED.value]
+
+
 def list_current(session: Session, language: str | None = None) -> list[StoredSheet]:
     """The published version of every sheet (in one language, or all), by code then language."""
     return _list(session, language, _current_of)

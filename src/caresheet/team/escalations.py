@@ -201,6 +201,14 @@ def _check_visible(session: Session, row: EscalationRow, user: User) -> None:
         raise NotFoundError(f"no escalation {row.id}")
 
 
+def raised_for_checkin(session: Session, checkin_id: int) -> bool:
+    """True when a check-in reached the care team's inbox (what its result page tells the
+    patient: the team was told, or was not)."""
+    query = select(EscalationRow.id).where(EscalationRow.source == "checkin",
+                                           EscalationRow.source_id == str(checkin_id))
+    return session.scalars(query.limit(1)).first() is not None
+
+
 def for_handout(session: Session, handout_id: int) -> list[Escalation]:
     query = select(EscalationRow).where(EscalationRow.handout_id == handout_id)
     return [_escalation(r) for r in session.scalars(query.order_by(EscalationRow.id.desc()))]

@@ -7,6 +7,12 @@ between steps. A refused answer is asked again with its message beside the quest
 other answer kept. The check-in is saved before the POST is answered, and the answer is a 303
 to the saved check-in's own page, so a refresh shows it again instead of saving it twice.
 
+Every page has a language switch and a large-print switch (``View``): ``?lang=`` and
+``?large=1`` like the public pages, carried on every link and form of the guide. Without
+``?lang=`` the patient's preferred language (given when the handout was issued) decides, then
+the browser's ``Accept-Language``. On a step of the symptom check the switches are buttons of
+its form, so the step is shown again in the new language or size with every answer kept.
+
 An unknown or ended link raises NotFoundError / HandoutGoneError; the one error handler
 (``web.errors``) answers with ``link_ended_page``. The private headers (``no-store``,
 ``no-referrer``, ``noindex``) are set for every patient response by ``web.headers``.
@@ -16,9 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,7 +41,14 @@ from caresheet.model.wording import wording_for
 from caresheet.render.html import environment, sheet_page
 from caresheet.store.db import Store
 from caresheet.web.client import client_ip
-from caresheet.web.deps import chrome_for, get_store
+from caresheet.web.deps import (
+    LANGUAGES,
+    accepted_languages,
+    chrome_for,
+    get_store,
+    page_language,
+    supported_language,
+)
 
 router = APIRouter()
 
@@ -43,6 +57,62 @@ CheckinId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # within every database's 
 ANSWER_PREFIX = "a."
 KEPT_PREFIX = "k."  # answers of later steps, kept after going back: shown, never triaged
 RECENT_CHECKINS = 5
+
+
+# Each language's name in itself, for the switch (a Spanish reader looks for "Español").
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """How the patient asked to see their guide: a language they chose (None: not chosen),
+    their browser's languages, and large print. From the query or a posted form's fields."""
+
+    lang: str | None = None
+    large: bool = False
+    browser: tuple[str, ...] = ()
+
+    def query(self, lang: str, large: bool | None = None) -> str:
+        """The query string every guide link carries: ``?lang=es&large=1``."""
+        large = self.large if large is None else large
+        return "?" + urlencode({"lang": lang, **({"large": "1"} if large else {})})
+
+
+def view_for(request: Request, fields: Mapping[str, Any] | None = None) -> View:
+    """The patient's choice: ``?lang=``/``?large=`` (or the form's fields of the same names),
+    and the browser's ``Accept-Language`` for when they have not chosen."""
+    given = fields if fields is not None else request.query_params
+    browser = (supported_language(tag)
+               for tag in accepted_languages(request.headers.get("accept-language", "")))
+    return View(lang=supported_language(str(given.get("lang") or "")),
+                large=str(given.get("large", "")).lower() in TRUE_WORDS,
+                browser=tuple(found for found in browser if found))
+
+
+def opened_for(store: Store, token: str, request: Request, what: str, view: View,
+               recent_checkins: int = 0) -> guide.Opened:
+    """Open the handout for one of the guide's pages, in the language the view asks for."""
+    return guide.open_handout(store, token, now(), what, client_ip(request),
+                              recent_checkins=recent_checkins, language=view.lang,
+                              browser=view.browser)
+
+
+def switches(opened: guide.Opened, view: View, path: str) -> dict[str, Any]:
+    """The context of the language and print switches, and the query every link carries."""
+    shown = opened.sheet.language
+    notice = None
+    if view.lang and view.lang != shown:
+        notice = _("This guide is not available in %(language)s yet. It is shown in "
+                   "%(shown)s.", view.lang or shown) % {
+            "language": LANGUAGE_NAMES.get(view.lang or "", view.lang),
+            "shown": LANGUAGE_NAMES.get(shown, shown)}
+    return {
+        "view_query": view.query(shown), "large": view.large, "here": path, "notice": notice,
+        "other_languages": [(code, LANGUAGE_NAMES.get(code, code), view.query(code))
+                            for code in opened.languages if code != shown and code in LANGUAGES],
+        "print_switch": view.query(shown, large=not view.large),
+    }
 
 
 def now() -> dt.datetime:
@@ -61,14 +131,20 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 def link_ended_page(request: Request, gone: bool) -> HTMLResponse:
     """Expired, revoked (410) or unknown (404): whom to call and the 911 line, never the
     handout's data. The error handler answers every such error under /h/ with it."""
-    return render(request, "guide/gone.html", status=410 if gone else 404, gone=gone)
+    return render(request, "guide/gone.html", status=410 if gone else 404, gone=gone,
+                  lang=page_language(request),
+                  large=str(request.query_params.get("large", "")).lower() in TRUE_WORDS)
 
 
-def base_context(opened: guide.Opened, token: str) -> dict[str, Any]:
+def base_context(request: Request, opened: guide.Opened, token: str,
+                 view: View) -> dict[str, Any]:
+    """What every page of an opened handout shows: its language and print switches, whom to
+    call, and the sample/draft note."""
     return {
         "lang": opened.sheet.language, "token": token, "handout": opened.handout,
         "sheet": opened.sheet, "phone": opened.phone, "phone_tel": tel(opened.phone),
         "draft": opened.sheet.status in ("draft", "reviewed") or opened.sheet.sample,
+        **switches(opened, view, request.url.path),
     }
 
 
@@ -89,11 +165,11 @@ def tel(phone: str | None) -> str | None:
 
 @router.get("/h/{token}", response_class=HTMLResponse, include_in_schema=False)
 def guide_page(request: Request, token: str, store: StoreDep) -> Response:
-    opened = guide.open_handout(store, token, now(), "page", client_ip(request),
-                                recent_checkins=RECENT_CHECKINS)
+    view = view_for(request)
+    opened = opened_for(store, token, request, "page", view, RECENT_CHECKINS)
     page = replace(sheet_page(opened.sheet, opened.handout.params), id_prefix="sheet-")
     return render(
-        request, "guide/guide.html", **base_context(opened, token), page=page,
+        request, "guide/guide.html", **base_context(request, opened, token, view), page=page,
         timeline=opened.timeline,
         elapsed=elapsed_words(opened.timeline.elapsed_hours, opened.sheet.language),
         checkins=opened.checkins,
@@ -132,51 +208,67 @@ def checkin_when(moment: dt.datetime, opened: guide.Opened) -> str:
 
 @router.get("/h/{token}/check", response_class=HTMLResponse, include_in_schema=False)
 def check_start(request: Request, token: str, store: StoreDep) -> Response:
-    step = guide.start_check(store, token, now(), client_ip(request))
-    return check_page(request, step, token)
+    view = view_for(request)
+    step = guide.start_check(store, token, now(), client_ip(request), view.lang, view.browser)
+    return check_page(request, step, token, view)
 
 
-async def form_answers(request: Request) -> dict[str, str]:
-    """The answer fields of a posted form (``a.<id>``), by id."""
-    form = await request.form()
-    return {k.removeprefix(ANSWER_PREFIX): str(v) for k, v in form.items()
-            if k.startswith(ANSWER_PREFIX)}
+def fields(form: Mapping[str, Any], prefix: str) -> dict[str, str]:
+    """The fields of a posted form named ``<prefix><id>`` (answers ``a.``, kept ``k.``), by id."""
+    return {k.removeprefix(prefix): str(v) for k, v in form.items() if k.startswith(prefix)}
 
 
 @router.post("/h/{token}/check", response_class=HTMLResponse, include_in_schema=False)
 async def check_step(request: Request, token: str, store: StoreDep) -> Response:
-    """Next (or, with the form's Back button, one step back, keeping every answer)."""
+    """Next; or, with the form's Back button, one step back; or, with a language or print
+    switch (buttons of the same form), the same step again in the new view. Every answer is
+    kept either way."""
     form = await request.form()
-    raw = {k.removeprefix(ANSWER_PREFIX): str(v) for k, v in form.items()
-           if k.startswith(ANSWER_PREFIX)}
-    kept = {k.removeprefix(KEPT_PREFIX): str(v) for k, v in form.items()
-            if k.startswith(KEPT_PREFIX)}
-    back_from = [str(v) for v in form.getlist("shown")] if "back" in form else None
+    raw, kept = fields(form, ANSWER_PREFIX), fields(form, KEPT_PREFIX)
+    shown = [str(v) for v in form.getlist("shown")]
+    current = view_for(request, form)
+    switched = switched_view(form, current)
+    view = switched or current
     step = await run_in_threadpool(
-        partial(guide.check_step, kept=kept, back_from=back_from),
+        partial(guide.check_step, kept=kept, back_from=shown if "back" in form else None,
+                stay_on=shown if switched else None, language=view.lang),
         store, token, raw, now(), client_ip(request))
-    return check_page(request, step, token)
+    return check_page(request, step, token, view)
 
 
-def check_page(request: Request, step: guide.CheckStep, token: str) -> Response:
+def switched_view(form: Mapping[str, Any], current: View) -> View | None:
+    """The view a switch button asks for (``switch=lang:es`` or ``switch=large:1``), or None
+    when the form was sent with Next or Back."""
+    kind, _sep, value = str(form.get("switch", "")).partition(":")
+    language = supported_language(value) if kind == "lang" else None
+    if language:
+        return replace(current, lang=language)
+    if kind == "large":
+        return replace(current, large=value in TRUE_WORDS)
+    return None
+
+
+def check_page(request: Request, step: guide.CheckStep, token: str, view: View) -> Response:
     """The next questions; or, once the check-in is saved, a 303 to its result page."""
     outcome = step.outcome
+    shown_in = step.opened.sheet.language
     if outcome is not None and outcome.checkin is not None:
-        return RedirectResponse(f"/h/{token}/checkins/{outcome.checkin.id}", status_code=303)
+        return RedirectResponse(
+            f"/h/{token}/checkins/{outcome.checkin.id}{view.query(shown_in)}", status_code=303)
     if outcome is not None:  # not saved: nothing to show again, so the result is shown here
-        return result_page(request, step.opened, token, outcome.disposition, None)
+        return result_page(request, step.opened, token, view, outcome.disposition, None)
     sheet = step.opened.sheet
-    shown = set(step.ask) | ({safety_net.NOTE} if safety_net.QUESTION in step.ask else set())
+    on_page = set(step.ask) | ({safety_net.NOTE} if safety_net.QUESTION in step.ask else set())
     return render(
         request, "guide/check.html", status=400 if step.problems else 200,
-        **base_context(step.opened, token),
+        **base_context(request, step.opened, token, view),
         questions=[(name, safety_net.question(sheet, name)) for name in step.ask],
-        prior={k: v for k, v in step.answers.items() if k not in shown},
-        kept=step.kept, later={k: v for k, v in step.kept.items() if k not in shown},
+        prior={k: v for k, v in step.answers.items() if k not in on_page},
+        kept=step.kept, later={k: v for k, v in step.kept.items() if k not in on_page},
         problems={name: ask_again(sheet, name) for name in step.problems},
         net=safety_net.QUESTION, note=safety_net.NOTE, max_note=safety_net.MAX_NOTE,
         note_label=safety_net.words_for(sheet.language).note_label,
-        first=not step.answers and not step.problems)
+        first=not step.answers and not step.problems, form_id="check-form")
 
 
 def ask_again(sheet: Sheet, name: str) -> str:
@@ -197,15 +289,19 @@ def ask_again(sheet: Sheet, name: str) -> str:
 def checkin_result(request: Request, token: str, checkin_id: CheckinId,
                    store: StoreDep) -> Response:
     """A saved check-in's result, as it was decided then (an audited read)."""
-    opened, checkin = guide.saved_checkin(store, token, checkin_id, now(), client_ip(request))
-    disposition = Disposition.model_validate(checkin.disposition)
-    return result_page(request, opened, token, disposition, checkin.id)
+    view = view_for(request)
+    saved = guide.saved_checkin(store, token, checkin_id, now(), client_ip(request), view.lang)
+    return result_page(request, saved.opened, token, view, saved.disposition, saved.checkin.id,
+                       team_told=saved.team_told)
 
 
-def result_page(request: Request, opened: guide.Opened, token: str, disposition: Disposition,
-                checkin_id: int | None) -> HTMLResponse:
-    return render(request, "guide/result.html", **base_context(opened, token),
-                  disposition=disposition, saved=checkin_id is not None, checkin_id=checkin_id)
+def result_page(request: Request, opened: guide.Opened, token: str, view: View,
+                disposition: Disposition, checkin_id: int | None,
+                team_told: bool = False) -> HTMLResponse:
+    """What to do now, why, and what happens next: whether the care team was told."""
+    return render(request, "guide/result.html", **base_context(request, opened, token, view),
+                  disposition=disposition, saved=checkin_id is not None, checkin_id=checkin_id,
+                  team_told=team_told)
 
 
 # ---------------------------------------------------------------- teach-back
@@ -213,22 +309,27 @@ def result_page(request: Request, opened: guide.Opened, token: str, disposition:
 
 @router.get("/h/{token}/teachback", response_class=HTMLResponse, include_in_schema=False)
 def teachback_page(request: Request, token: str, store: StoreDep) -> Response:
-    opened = guide.open_handout(store, token, now(), "teachback", client_ip(request))
-    return render(request, "guide/teachback.html", **base_context(opened, token),
+    view = view_for(request)
+    opened = opened_for(store, token, request, "teachback", view)
+    return render(request, "guide/teachback.html", **base_context(request, opened, token, view),
                   questions=guide.teach_back_questions(opened))
 
 
 @router.post("/h/{token}/teachback", response_class=HTMLResponse, include_in_schema=False)
 async def teachback_answered(request: Request, token: str, store: StoreDep) -> Response:
-    answers = await form_answers(request)
-    return await run_in_threadpool(teachback_saved, request, token, store, answers)
+    form = await request.form()
+    return await run_in_threadpool(teachback_saved, request, token, store,
+                                   fields(form, ANSWER_PREFIX),
+                                   view_for(request, form))
 
 
 def teachback_saved(request: Request, token: str, store: Store,
-                    answers: Mapping[str, str]) -> Response:
-    opened, outcome = guide.teach_back(store, token, answers, now(), client_ip(request))
+                    answers: Mapping[str, str], view: View) -> Response:
+    opened, outcome = guide.teach_back(store, token, answers, now(), client_ip(request),
+                                       view.lang)
     pairs = list(zip(outcome.questions, outcome.results, strict=True))
-    return render(request, "guide/teachback-result.html", **base_context(opened, token),
+    return render(request, "guide/teachback-result.html",
+                  **base_context(request, opened, token, view),
                   pairs=pairs, saved=outcome.attempt is not None, right=outcome.right)
 
 
@@ -237,7 +338,7 @@ def teachback_saved(request: Request, token: str, store: Store,
 
 @router.get("/h/{token}/calendar.ics", include_in_schema=False)
 def calendar_file(request: Request, token: str, store: StoreDep) -> Response:
-    opened = guide.open_handout(store, token, now(), "ics", client_ip(request))
+    opened = opened_for(store, token, request, "ics", view_for(request))
     data = reminders.calendar(
         opened.timeline, handout_id=str(opened.handout.id), title=opened.sheet.title,
         url=str(request.url_for("guide_page", token=token)), stamp=opened.moment)
