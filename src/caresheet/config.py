@@ -81,12 +81,13 @@ def cache_bytes() -> int:
 
 
 def pdf_workers() -> int:
-    """Processes that render PDFs (CARESHEET_PDF_WORKERS; default: one per CPU core)."""
+    """Worker processes for CPU work: PDFs, and checking an uploaded sheet
+    (CARESHEET_PDF_WORKERS; default: one per CPU core)."""
     return int(_number(PDF_WORKERS_ENV, float(os.cpu_count() or 1), least=1))
 
 
 def pdf_queue() -> int:
-    """PDFs that may wait for a free worker before more are refused with a 503
+    """Jobs (PDFs, uploads) that may wait for a free worker before more are refused with a 503
     (CARESHEET_PDF_QUEUE; default: four per worker)."""
     return int(_number(PDF_QUEUE_ENV, 4.0 * pdf_workers(), least=0))
 
