@@ -122,11 +122,14 @@ class WorkPool:
             broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop the workers (the app calls this when it shuts down)."""
+        """Stop the workers (the app calls this when it shuts down): queued work is cancelled,
+        and what is running (a warm-up, a PDF) ends in the background, so an app that stops
+        soon after it started does not wait seconds for its warm-up; the interpreter still
+        waits for the workers before it exits."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
 _shared: WorkPool | None = None
