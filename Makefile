@@ -54,7 +54,7 @@ lint: venv
 	$(VENV)/bin/mypy --strict src/caresheet
 
 bench: venv
-	@shopt -s nullglob; files=(bench/*.py); \
+	@shopt -s nullglob; files=(bench/[!_]*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks in bench/"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(VPY) "$$f" || exit 1; done
 

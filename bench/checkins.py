@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python bench/checkins.py [--seconds 10] [--clients 8] [--database URL]
 
-Starts its own server (``caresheet init`` + ``caresheet serve``) on a temporary SQLite file
-unless ``--url`` points at a running one, issues one P586 handout, then drives it from
+Starts its own server (``caresheet init`` + ``caresheet serve``, set up by ``_server.py``) on a
+temporary SQLite file unless ``--url`` points at a running one, issues one P586 handout (by a
+clinician made for the run: ``caresheet handout --by``), then drives it from
 ``--clients`` client processes (keep-alive HTTP/1.1, one request at a time each; each waits
 for its own check-in's commit, so with few clients the figure is bound by the disk flush's
 latency rather than by what the server can do — 8 keeps both routes busy on this machine):
@@ -24,66 +25,19 @@ import json
 import multiprocessing
 import os
 import shutil
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import ANSWERS, issue, running
+
 HEALTH = ("GET", "/healthz", None)
-ANSWERS = {"answers": {"passed_out": "no", "fever": "no", "severe_headache": "no",
-                       "site_drainage": "no", "numb_or_weak": "no", "headache": "yes",
-                       "sore_back": "no"}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def caresheet() -> list[str]:
-    script = Path(sys.executable).parent / "caresheet"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "caresheet"]
-
-
-def start_server(database: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "CARESHEET_DATABASE_URL": database}
-    subprocess.run([*caresheet(), "init"], env=env, cwd=workdir, check=True,
-                   capture_output=True)
-    port = free_port()
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [*caresheet(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1).close()
-            return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"the server did not start; see {workdir / 'server.log'}")
-
-
-def issue(database: str, workdir: Path) -> str:
-    """One P586 handout, issued with the CLI as a clinic's script would (the web API needs a
-    clinician's login); returns its token."""
-    done = subprocess.run(
-        [*caresheet(), "handout", "P586", "--param", "clinic_phone=555-0100",
-         "--procedure-time", "2026-11-23T09:00-05:00", "--zone", "America/New_York",
-         "--expires", "366d", "--output", str(workdir / "handout.pdf")],
-        env={**os.environ, "CARESHEET_DATABASE_URL": database}, cwd=workdir,
-        capture_output=True, text=True, check=True)
-    return done.stdout.split()[0].rstrip("/").rsplit("/", 1)[1]
 
 
 def client(url: str, method: str, path: str, body: bytes | None, seconds: float,
@@ -171,23 +125,20 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="caresheet-bench-"))
     database = options.database or f"sqlite:///{workdir}/bench.db"
-    process = None
     try:
-        url = options.url
-        if url is None:
-            process, url = start_server(database, workdir)
-        token = issue(database, workdir)
-        checkin = ("POST", f"/api/handouts/{token}/checkins", json.dumps(ANSWERS).encode())
-        run(url, HEALTH, options.clients, 1.0)  # warm up both routes
-        run(url, checkin, options.clients, 1.0)
-        pid = process.pid if process is not None else None
-        base = run(url, HEALTH, options.clients, options.seconds, pid)
-        checks = run(url, checkin, options.clients, options.seconds, pid)
+        with ExitStack() as stack:
+            url, pid = options.url, None
+            if url is None:
+                process, url = stack.enter_context(running(database, workdir))
+                pid = process.pid
+            token = issue(database, workdir)
+            checkin = ("POST", f"/api/handouts/{token}/checkins", json.dumps(ANSWERS).encode())
+            run(url, HEALTH, options.clients, 1.0)  # warm up both routes
+            run(url, checkin, options.clients, 1.0)
+            base = run(url, HEALTH, options.clients, options.seconds, pid)
+            checks = run(url, checkin, options.clients, options.seconds, pid)
         report(database, base, checks, options)
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

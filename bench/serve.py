@@ -25,7 +25,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,45 +34,9 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkins import ANSWERS, caresheet, free_port
+from _server import ANSWERS, issue, running
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
-
-
-def start(database: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "CARESHEET_DATABASE_URL": database}
-    subprocess.run([*caresheet(), "init"], env=env, cwd=workdir, check=True,
-                   capture_output=True)
-    port = free_port()
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [*caresheet(), "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1).close()
-            return process, url
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise SystemExit(f"the server did not start; see {workdir / 'server.log'}")
-
-
-def issue(database: str, workdir: Path) -> str:
-    """One P586 handout, issued with the CLI by a clinician made for the run; its token."""
-    env = {**os.environ, "CARESHEET_DATABASE_URL": database,
-           "CARESHEET_PASSWORD": "bench password, not a secret"}
-    subprocess.run([*caresheet(), "user", "add", "bench@clinic.example", "--role", "clinician"],
-                   env=env, cwd=workdir, capture_output=True, check=True)
-    done = subprocess.run(
-        [*caresheet(), "handout", "P586", "--by", "bench@clinic.example",
-         "--param", "clinic_phone=555-0100", "--procedure-time", "2026-11-23T09:00-05:00",
-         "--zone", "America/New_York", "--expires", "366d",
-         "--output", str(workdir / "handout.pdf")],
-        env=env, cwd=workdir, capture_output=True, text=True, check=True)
-    return done.stdout.split()[0].rstrip("/").rsplit("/", 1)[1]
 
 
 def _ms(text: str) -> float:
@@ -153,8 +116,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         database = args.database or f"sqlite:///{workdir}/bench.db"
-        process, url = start(database, workdir, args.workers)
-        try:
+        with running(database, workdir, args.workers) as (_, url):
             token = issue(database, workdir)
             paths = {
                 "/healthz": "/healthz",
@@ -176,13 +138,6 @@ def main() -> None:
             time.sleep(0.5)
             busy = wrk(url + "/healthz", args.seconds, args.connections)
             stop.set()
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # PDFs still being made: the bench is done
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
     print(f"caresheet serve --workers {args.workers} on {database.split(':')[0]}, "
           f"wrk -c{args.connections} -d{args.seconds}s, {os.cpu_count()} cores")
     print(f"{'route':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from caresheet.errors import BadInputError
 
@@ -32,10 +33,25 @@ CDS_ANONYMOUS_ENV = "CARESHEET_CDS_ALLOW_ANONYMOUS"
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def public_base_url() -> str | None:
-    """The site's address as outsiders reach it (behind a proxy), from CARESHEET_BASE_URL."""
-    value = os.environ.get(BASE_URL_ENV, "").strip().rstrip("/")
+# Where ``caresheet serve`` listens by default: the base of links written outside any request
+# when CARESHEET_BASE_URL is not set.
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def public_base_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The site's address as outsiders reach it (behind a proxy), from CARESHEET_BASE_URL.
+
+    The one reader of that setting; ``env`` stands in for the process environment (a
+    settings reader handed one, a test).
+    """
+    value = (os.environ if env is None else env).get(BASE_URL_ENV, "").strip().rstrip("/")
     return value or None
+
+
+def link_base_url(env: Mapping[str, str] | None = None) -> str:
+    """The base of links written outside any request (notifications, the CLI's handout
+    links): CARESHEET_BASE_URL, else the address ``caresheet serve`` listens on by default."""
+    return public_base_url(env) or DEFAULT_BASE_URL
 
 
 def cds_allow_anonymous() -> bool:
@@ -81,12 +97,13 @@ def cache_bytes() -> int:
 
 
 def pdf_workers() -> int:
-    """Processes that render PDFs (CARESHEET_PDF_WORKERS; default: one per CPU core)."""
+    """Worker processes for CPU work: PDFs, and checking an uploaded sheet
+    (CARESHEET_PDF_WORKERS; default: one per CPU core)."""
     return int(_number(PDF_WORKERS_ENV, float(os.cpu_count() or 1), least=1))
 
 
 def pdf_queue() -> int:
-    """PDFs that may wait for a free worker before more are refused with a 503
+    """Jobs (PDFs, uploads) that may wait for a free worker before more are refused with a 503
     (CARESHEET_PDF_QUEUE; default: four per worker)."""
     return int(_number(PDF_QUEUE_ENV, 4.0 * pdf_workers(), least=0))
 

@@ -22,7 +22,7 @@
     ├── SmartLaunchError             400          a SMART launch went wrong (state, code, token)
     │   ├── SmartAccessError         403          the EHR user has no caresheet account here
     │   └── SmartSessionError        401          a launched screen used without a live launch
-    ├── ServerBusyError              503          too much rendering queued; retry in seconds
+    ├── ServerBusyError              503          too much CPU work queued; retry in seconds
     └── StoreUnavailableError        503      2   the database cannot be reached or migrated
 
 Each message says what is wrong and, where the valid choices are few, lists them, so the
@@ -259,7 +259,8 @@ class SmartSessionError(SmartLaunchError):
 
 
 class ServerBusyError(CaresheetError):
-    """Every PDF worker is busy and the queue is full: refuse now rather than stall everyone.
+    """Every worker process (PDFs, uploads) is busy and the queue is full: refuse now rather
+    than stall everyone.
 
     ``retry_after`` is the seconds a client should wait (the web sends it as Retry-After).
     """
@@ -271,5 +272,6 @@ class ServerBusyError(CaresheetError):
     def __init__(self, queued: int) -> None:
         self.queued = queued
         super().__init__(
-            f"the server is busy making {queued} documents; try again in a few seconds"
+            f"the server is busy with {queued} jobs (documents, uploads); "
+            "try again in a few seconds"
         )

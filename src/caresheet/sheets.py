@@ -23,8 +23,14 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from caresheet.authoring.batch import LoadedSheet, SheetText, load_paths, load_texts
-from caresheet.authoring.parse import parse
+from caresheet.authoring.batch import (
+    LoadedSheet,
+    SheetText,
+    code_of,
+    load_paths,
+    load_texts,
+)
+from caresheet.authoring.parse import parse, translation_source
 from caresheet.errors import BadInputError, SheetFilesError, SheetFormatError
 from caresheet.library import LIBRARY_DIR
 from caresheet.model.compare import RuleChange, SheetDiff, compare
@@ -72,6 +78,38 @@ def import_texts(
     """Like ``import_paths``, for sheets held in memory (an upload): no file is written."""
     stored_sheets.lock_imports(session)
     loaded = load_texts(texts, lambda code, language: _base_sheet(session, code, language))
+    return _import_all(session, loaded, now or dt.datetime.now(dt.UTC), author)
+
+
+def translated_base(session: Session, text: str) -> Sheet | None:
+    """The stored sheet a sheet text translates; None for a sheet in its own words (or one
+    whose base is not stored, which reading the text then reports at its line)."""
+    language, code = translation_source(text), code_of(text)
+    if language is None or code is None:
+        return None
+    return _base_sheet(session, code, language)
+
+
+def import_loaded(
+    session: Session, loaded: list[LoadedSheet], read_against: Sheet | None, *, author: str,
+    now: dt.datetime | None = None,
+) -> list[ImportOutcome]:
+    """Like ``import_texts``, for sheets already read elsewhere (an upload, parsed and linted
+    in a worker process) so the server does not parse them again.
+
+    A translation was read against ``read_against``; if that stored sheet changed since (a
+    new version imported meanwhile), the texts are read again here, under the import lock,
+    so a translation is never stored against a base that is no longer the latest.
+    """
+    stored_sheets.lock_imports(session)
+
+    def find_base(code: str, language: str) -> Sheet | None:
+        return _base_sheet(session, code, language)
+
+    if read_against is not None and find_base(read_against.code,
+                                              read_against.language) != read_against:
+        loaded = load_texts([SheetText(item.path, item.source_text) for item in loaded],
+                            find_base)
     return _import_all(session, loaded, now or dt.datetime.now(dt.UTC), author)
 
 

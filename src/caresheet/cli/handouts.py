@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from caresheet import config
 from caresheet.cli.app import app
 from caresheet.model.sheet import Sheet
 from caresheet.store.handouts import Handout
-
-BASE_URL_ENV = "CARESHEET_BASE_URL"
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 @app.command()
@@ -40,7 +37,7 @@ def handout(
     version: Annotated[int | None, typer.Option(
         "--version", min=1, help="Pin this version instead of the current one.")] = None,
     base_url: Annotated[str | None, typer.Option(
-        "--base-url", help=f"Where patients reach caresheet (or ${BASE_URL_ENV}).")] = None,
+        "--base-url", help=f"Where patients reach caresheet (or ${config.BASE_URL_ENV}).")] = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Write the personalized PDF, with the link's QR code.")] = None,
     clinic: Annotated[str | None, typer.Option(
@@ -79,7 +76,7 @@ def handout(
     values = parse_assignments(param or [])
     contact = checked(mrn=mrn, encounter_id=encounter, phone=phone, email=email,
                       language=language)
-    base = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    base = base_url or config.link_base_url()
     chosen = settings.Settings.from_env()
     chosen = settings.configure(chosen if base_url is None else
                                 replace(chosen, base_url=base.rstrip("/")))

@@ -17,12 +17,13 @@ from typing import Any
 import httpx
 
 from caresheet import guide
+from caresheet.errors import ServerBusyError
 from caresheet.guide import Issued
 from caresheet.model.contact import PatientContact
 from caresheet.model.sheet import Sheet
 from caresheet.render import fhir
-from caresheet.render.html import sheet_page
-from caresheet.render.pdf import render_pdf
+from caresheet.render.html import render_print, sheet_page
+from caresheet.render.pool import render_pdf_html
 from caresheet.store import smart as rows
 from caresheet.store.db import Store
 from caresheet.store.smart import Launch, SmartEhr, Writeback
@@ -106,12 +107,13 @@ def issue(
     try:
         if launch.access_token is None or launch.patient is None:
             raise RuntimeError("the launch has no access token or patient")
-        pdf = render_pdf(sheet_page(sheet, issued.handout.params, qr_url=link))
+        # In the worker-process pool: this runs in a web request's thread.
+        pdf = render_pdf_html(render_print(sheet_page(sheet, issued.handout.params, qr_url=link)))
         document = fhir.handout_document_reference(
             sheet, pdf, link, patient=launch.patient, encounter=launch.encounter,
             handout_id=issued.handout.id, created=now, base=base_url)
         document_id = post_document(ehr.iss, launch.access_token, document)
-    except RuntimeError as error:
+    except (RuntimeError, ServerBusyError) as error:
         failure = str(error)
     with store.session() as session:
         saved = rows.record_writeback(session, issued.handout.id, ehr.id, document_id, failure,

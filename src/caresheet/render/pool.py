@@ -1,11 +1,16 @@
-"""PDFs made in worker processes, so a page being typeset never holds the web server.
+"""CPU work in worker processes, so a PDF being typeset or an upload being linted never holds
+the web server.
 
-WeasyPrint is pure CPU in Python: run in the server process (even in a thread) it holds the
-GIL and every other request waits, which is how ``/healthz`` fell from 1,300 to 150 requests/s
-while PDFs were being made. ``PdfPool`` hands the print HTML to a ``ProcessPoolExecutor`` of
+WeasyPrint, the parser and the linter are pure CPU in Python: run in the server process (even
+in a thread) they hold the GIL and every other request waits, which is how ``/healthz`` fell
+from 1,300 to 150 requests/s while PDFs were being made. ``WorkPool.run(fn, *args)`` hands a
+module-level function and its (picklable) arguments to a ``ProcessPoolExecutor`` of
 ``CARESHEET_PDF_WORKERS`` processes (one per core by default) started with ``spawn`` (a fork
-of a threaded server can copy a held lock), each warmed once: WeasyPrint imported and the
-fonts loaded before the first real request.
+of a threaded server can copy a held lock). PDFs are its main user, so each process is warmed
+once: WeasyPrint imported and the fonts loaded before the first real request.
+
+This is the one home of such work: every kind shares one pool per server process, sized to
+the cores, so PDFs and uploads never oversubscribe the machine between them.
 
 The work waiting for a worker is bounded (``CARESHEET_PDF_QUEUE``): past the bound a caller
 gets ``ServerBusyError`` at once (503 with Retry-After) instead of a request that waits
@@ -14,22 +19,40 @@ minutes and ties up a server thread meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, TypeVar
 
 from caresheet import config
 from caresheet.errors import ServerBusyError
 from caresheet.render.pdf import html_to_pdf, warm_up
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class PdfPool:
-    """A bounded pool of PDF-making processes; ``render`` blocks the calling thread only."""
 
-    def __init__(self, workers: int, queue: int) -> None:
+def _started() -> None:
+    """Nothing: submitted once per worker by ``warm`` so that each one starts."""
+
+
+class WorkPool:
+    """A bounded pool of worker processes; ``run`` blocks the calling thread only, and
+    ``run_async`` blocks nothing.
+
+    ``fn`` must be a module-level function and its arguments and result picklable; it should
+    return failures as values, since an exception whose ``__init__`` takes other arguments
+    than its message cannot come back from another process.
+    """
+
+    def __init__(self, workers: int, queue: int,
+                 initializer: Callable[[], object] | None = None) -> None:
         self.workers = workers
         self.queue = queue
+        self.initializer = initializer
         self._slots = threading.BoundedSemaphore(workers + queue)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
@@ -40,36 +63,57 @@ class PdfPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=warm_up,
+                    initializer=self.initializer,
                 )
             return self._executor
 
-    def submit(self, html: str) -> Future[bytes]:
-        """Queue one document; ServerBusyError when every slot is taken."""
+    def submit(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> Future[R]:
+        """Queue one call; ServerBusyError when every slot is taken."""
         if not self._slots.acquire(blocking=False):
             raise ServerBusyError(self.workers + self.queue)
         try:
-            future = self._pool().submit(html_to_pdf, html)
+            future = self._pool().submit(fn, *args, **kwargs)
         except BaseException:
             self._slots.release()
             raise
         future.add_done_callback(lambda _: self._slots.release())
         return future
 
-    def render(self, html: str) -> bytes:
-        """PDF bytes for a print document, made in a worker process."""
+    def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args)`` in a worker process; the calling thread waits without the GIL."""
         try:
-            return self.submit(html).result()
+            return self.submit(fn, *args, **kwargs).result()
         except BrokenProcessPool:
             # A worker died (killed, out of memory): start a fresh pool and try once more.
             self._reset()
-            return self.submit(html).result()
+            return self.submit(fn, *args, **kwargs).result()
 
-    def warm(self) -> None:
-        """Start every worker now (each warms itself) rather than on the first request."""
+    async def run_async(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``fn(*args)`` in a worker process, awaited: no event loop or thread is held."""
+        try:
+            return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+        except BrokenProcessPool:
+            self._reset()
+            return await asyncio.wrap_future(self.submit(fn, *args, **kwargs))
+
+    def warm(self, fn: Callable[[], object] = _started) -> None:
+        """Start every worker now (each runs the initializer, then ``fn``: say, the imports
+        a first real call would pay for) rather than on the first call. Takes no slot."""
         pool = self._pool()
-        for future in [pool.submit(warm_up) for _ in range(self.workers)]:
+        for future in [pool.submit(fn) for _ in range(self.workers)]:
             future.result()
+
+    def warm_in_background(self, fn: Callable[[], object] = _started) -> None:
+        """``warm`` without making the caller wait (a server starting up). A pool closed
+        meanwhile only ends the warm-up: nothing is raised or printed."""
+
+        def warm_quietly() -> None:
+            try:
+                self.warm(fn)
+            except Exception:
+                return  # closed or broken meanwhile: the next real call starts afresh
+
+        threading.Thread(target=warm_quietly, name="warm-workers", daemon=True).start()
 
     def _reset(self) -> None:
         with self._lock:
@@ -78,23 +122,26 @@ class PdfPool:
             broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop the workers (the app calls this when it shuts down)."""
+        """Stop the workers (the app calls this when it shuts down): queued work is cancelled,
+        and what is running (a warm-up, a PDF) ends in the background, so an app that stops
+        soon after it started does not wait seconds for its warm-up; the interpreter still
+        waits for the workers before it exits."""
         with self._lock:
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.shutdown(wait=False, cancel_futures=True)
 
 
-_shared: PdfPool | None = None
+_shared: WorkPool | None = None
 _shared_lock = threading.Lock()
 
 
-def shared() -> PdfPool:
+def shared() -> WorkPool:
     """This process's pool, sized by the settings when first asked for."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = PdfPool(config.pdf_workers(), config.pdf_queue())
+            _shared = WorkPool(config.pdf_workers(), config.pdf_queue(), initializer=warm_up)
         return _shared
 
 
@@ -109,4 +156,4 @@ def close_shared() -> None:
 
 def render_pdf_html(html: str) -> bytes:
     """A print document as PDF, in this process's pool."""
-    return shared().render(html)
+    return shared().run(html_to_pdf, html)

@@ -67,6 +67,11 @@ def create_app(database_url: str | None = None) -> FastAPI:
         app.state.outputs = outputs.Cache(store, config.cache_bytes(),
                                           make_pdf=pool.render_pdf_html,
                                           extra={"chrome_for": chrome_for})
+        from caresheet.quality.upload import warm_up as warm_linter
+
+        # The worker processes start now, in the background, each loading WeasyPrint and the
+        # linter: the first PDF or upload does not wait for that.
+        pool.shared().warm_in_background(warm_linter)
         halt_worker = None
         if os.environ.get("CARESHEET_WORKER", "on").lower() not in ("off", "0", "false", "no"):
             halt_worker = worker.start_background_worker(store.session, notify_settings)

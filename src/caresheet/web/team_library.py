@@ -21,15 +21,15 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from caresheet import sheets
-from caresheet.authoring.batch import SheetText
 from caresheet.care.symptom_check import ask_tier
 from caresheet.care.triage import Disposition, triage
 from caresheet.errors import BadInputError, CaresheetError
 from caresheet.model import personalize
 from caresheet.model.sheet import Sheet
-from caresheet.quality import Problem, lint_texts
-from caresheet.render.html import render_page, sheet_page
-from caresheet.render.pdf import render_pdf
+from caresheet.quality import Problem
+from caresheet.quality.upload import CheckedUpload, check_upload
+from caresheet.render import pool as work_pool
+from caresheet.render.html import render_page, render_print, sheet_page
 from caresheet.store import sheets as stored_sheets
 from caresheet.store.sheets import ImportOutcome, StoredSheet
 from caresheet.team import audit
@@ -98,36 +98,26 @@ def translations(request: Request, login: Annotated[Login, Depends(LIBRARY_STAFF
     return page(request, "library_translations.html", login, rows=rows)
 
 
-def check_and_import(session: Session, filename: str, text: str,
-                     now: dt.datetime, author: str) -> UploadReport:
-    """Lint the text as a sheet file; import it when there are no errors.
-
-    Read in memory through the same batch reader as ``caresheet lint`` and ``import``; a
-    translation is read against the stored sheet it translates.
-    """
+def upload_name(filename: str) -> str:
+    """The uploaded file's name as the report shows it: its last part, safe characters, .md."""
     safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", Path(filename).name)[:80] or "upload"
-    if not safe_name.endswith(".md"):
-        safe_name += ".md"
-    texts = [SheetText(safe_name, text)]
+    return safe_name if safe_name.endswith(".md") else safe_name + ".md"
 
-    def stored_base(code: str, language: str) -> Sheet | None:
-        stored = stored_sheets.latest_or_none(session, code, language)
-        return None if stored is None else stored.sheet
 
-    try:
-        problems = lint_texts(texts, stored_base).problems
-    except CaresheetError as error:
-        return UploadReport(safe_name, [], [], str(error))
-    if any(p.is_error for p in problems):
-        return UploadReport(safe_name, problems, [], None)
+def import_checked(session: Session, name: str, checked: CheckedUpload,
+                   read_against: Sheet | None, now: dt.datetime, author: str) -> UploadReport:
+    """Store a checked upload when it is clean; the report shows every problem either way."""
+    if not checked.clean:
+        return UploadReport(name, checked.problems, [], checked.error)
     try:
         with session.begin_nested():
-            outcomes = sheets.import_texts(session, texts, now=now, author=author)
+            outcomes = sheets.import_loaded(session, checked.loaded, read_against,
+                                            now=now, author=author)
     except CaresheetError as error:
-        return UploadReport(safe_name, problems, [], str(error))
-    stale = [Problem(safe_name, 1, "warning", "translation", message)
+        return UploadReport(name, checked.problems, [], str(error))
+    stale = [Problem(name, 1, "warning", "translation", message)
              for message in sheets.stale_translations(session, outcomes)]
-    return UploadReport(safe_name, [*problems, *stale], outcomes, None)
+    return UploadReport(name, [*checked.problems, *stale], outcomes, None)
 
 
 @router.post("/team/library/upload", response_class=HTMLResponse)
@@ -136,6 +126,12 @@ async def upload(
     file: UploadFile | None = None, text: Annotated[str, Form()] = "",
     filename: Annotated[str, Form()] = "",
 ) -> Response:
+    """Lint an uploaded sheet file and import it as a draft when it has no errors.
+
+    Parsing and linting are CPU work: they run in the worker-process pool (a 503 with
+    Retry-After when it is full), so neither the event loop nor the GIL is held meanwhile.
+    Only the short database reads and the write run here, in a worker thread.
+    """
     if file is not None and file.filename:
         data = await file.read(MAX_UPLOAD + 1)
         name = file.filename
@@ -150,20 +146,25 @@ async def upload(
     except UnicodeDecodeError:
         raise BadInputError("the file is not UTF-8 text") from None
     store = get_store(request)
-    now, ip = utcnow(), client_ip(request)
+    now, ip, name = utcnow(), client_ip(request), upload_name(name)
 
-    def check_import_and_audit() -> tuple[UploadReport, list[StoredSheet]]:
+    def read_base() -> Sheet | None:
+        with store.session(write=False) as session:
+            return sheets.translated_base(session, source)
+
+    def import_and_audit(checked: CheckedUpload,
+                         base: Sheet | None) -> tuple[UploadReport, list[StoredSheet]]:
         with store.session() as session:
-            report = check_and_import(session, name, source, now, login.user.email)
+            report = import_checked(session, name, checked, base, now, login.user.email)
             for outcome in report.imported:
                 audit.record(session, login.user.actor, "sheet.imported",
                              f"sheet:{outcome.code}/{outcome.language}/{outcome.version}",
                              ip, {"action": outcome.action}, now)
             return report, _library(session)
 
-    # Parsing and linting take CPU time: a worker thread keeps the event loop (every other
-    # request) free, whatever the file holds.
-    report, current = await run_in_threadpool(check_import_and_audit)
+    base = await run_in_threadpool(read_base)
+    checked = await work_pool.shared().run_async(check_upload, name, source, base)
+    report, current = await run_in_threadpool(import_and_audit, checked, base)
     status = 400 if report.errors or report.error else 200
     return page(request, "library.html", login, status, current=current, report=report,
                 second_reviewer=None)
@@ -231,7 +232,7 @@ def preview_pdf(
 ) -> Response:
     stored = _version(request, code, language, version)
     values = personalize.check(stored.sheet, _params(request))
-    pdf = render_pdf(sheet_page(stored.sheet, values))
+    pdf = work_pool.render_pdf_html(render_print(sheet_page(stored.sheet, values)))
     name = f"{stored.code}-{stored.language}-v{stored.version}-preview.pdf"
     headers = {**PRIVATE_HEADERS, "Content-Disposition": f'inline; filename="{name}"'}
     return Response(pdf, media_type="application/pdf", headers=headers)

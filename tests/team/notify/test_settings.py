@@ -69,3 +69,20 @@ def test_the_app_reads_the_settings_when_it_starts(
             [message] = outbox.messages(session)
     assert message.channel == "webhook"
     assert settings.configured().webhook_url == "http://127.0.0.1:9/read-at-start"
+
+
+def test_the_base_url_has_one_reader_and_the_same_default() -> None:
+    """CARESHEET_BASE_URL is read by caresheet.config alone; notifications use what it reads."""
+    from pathlib import Path
+
+    from caresheet import config
+
+    assert settings.Settings.from_env({}).base_url == "http://127.0.0.1:8000"
+    env = {"CARESHEET_BASE_URL": " https://care.clinic.example/ "}
+    assert settings.Settings.from_env(env).base_url == "https://care.clinic.example"
+    assert config.public_base_url(env) == "https://care.clinic.example"
+    source = Path(config.__file__).parent
+    readers = sorted(str(path.relative_to(source)) for path in source.rglob("*.py")
+                     if '"CARESHEET_BASE_URL"' in (text := path.read_text(encoding="utf-8"))
+                     or 'get("BASE_URL")' in text)
+    assert readers == ["config.py"]

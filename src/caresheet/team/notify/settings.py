@@ -5,8 +5,9 @@ and pass the result down; nothing reads the environment inside a patient's check
 Variables: ``CARESHEET_SMTP_HOST``, ``_PORT`` (25), ``_USER``, ``_PASSWORD``, ``_FROM``,
 ``_STARTTLS`` (``true`` to upgrade the connection), ``CARESHEET_NOTIFY_EMAIL`` (comma-separated
 recipients), ``CARESHEET_WEBHOOK_URL``, ``CARESHEET_WEBHOOK_SECRET``, ``CARESHEET_BASE_URL``
-(for links), ``CARESHEET_SMS_URL``, ``_ACCOUNT``, ``_TOKEN``, ``_FROM`` (a text-message gateway
-speaking the Twilio REST shape), ``CARESHEET_NOTIFY_BACKOFF`` (first retry delay in seconds, 30) and
+(for links; its one reader is ``caresheet.config``), ``CARESHEET_SMS_URL``, ``_ACCOUNT``,
+``_TOKEN``, ``_FROM`` (a text-message gateway speaking the Twilio REST shape),
+``CARESHEET_NOTIFY_BACKOFF`` (first retry delay in seconds, 30) and
 ``CARESHEET_NOTIFY_BACKOFF_MAX`` (3600).
 """
 
@@ -16,6 +17,8 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from caresheet import config
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Settings:
     notify_email: tuple[str, ...] = ()
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = config.DEFAULT_BASE_URL
     backoff: float = 30.0
     backoff_max: float = 3600.0
     sms_url: str | None = None
@@ -58,7 +61,7 @@ class Settings:
             ),
             webhook_url=get("WEBHOOK_URL"),
             webhook_secret=get("WEBHOOK_SECRET"),
-            base_url=(get("BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            base_url=config.link_base_url(e),
             backoff=float(get("NOTIFY_BACKOFF") or 30),
             backoff_max=float(get("NOTIFY_BACKOFF_MAX") or 3600),
             sms_url=(get("SMS_URL") or "").rstrip("/") or None,
