@@ -24,7 +24,7 @@ import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -193,6 +193,7 @@ def issue(
     clinic: str | None = None,
     send: Sequence[str] = (),
     settings: Settings | None = None,
+    base_url: str | None = None,
 ) -> Issued:
     """Pin the sheet version, check the params, create the handout in its clinic with the
     patient's contact, record who issued it and audit it, queue the link to the patient on the
@@ -201,7 +202,8 @@ def issue(
 
     The procedure time defaults to now, in the clinic's zone; the clinic's phone fills an
     unset phone param. A preferred language the sheet is written in picks that translation;
-    one it is not falls back to ``language`` with a notice.
+    one it is not falls back to ``language`` with a notice. The messages' link starts with
+    ``base_url`` when the face knows the address it was reached at (the settings' otherwise).
     """
     if issuer.role not in ISSUING_ROLES or not issuer.active:
         raise BadInputError(f"{issuer.email} cannot issue handouts: only an active clinician "
@@ -242,6 +244,8 @@ def issue(
                  {"sheet": f"{handout.sheet_code}/{handout.language}/{handout.version}",
                   "clinic": home.id}, now)
     chosen = settings or notify_settings.configured()
+    if base_url:  # the address the issuing face was reached at: the link the patient gets
+        chosen = replace(chosen, base_url=base_url.rstrip("/"))
     sending = patients.queue_handover(session, handout, token, channels, home, chosen, now)
     prompts = patients.schedule_prompts(
         session, handout, token, timeline(stored.sheet, values, when, now), home, chosen, now)

@@ -30,8 +30,8 @@ def clinic(tmp_path_factory: pytest.TempPathFactory
     folder = tmp_path_factory.mktemp("issue-send")
     port = free_port()
     env = {
-        # The links in messages are built from the configured address (no request there).
-        "CARESHEET_BASE_URL": f"http://127.0.0.1:{port}",
+        # No CARESHEET_BASE_URL: the messages' link is the address the form was reached at,
+        # the same link the page shows.
         "CARESHEET_SMTP_HOST": "127.0.0.1", "CARESHEET_SMTP_PORT": str(smtp.port),
         "CARESHEET_SMTP_FROM": "caresheet@clinic.example",
         "CARESHEET_SMS_URL": gateway.url, "CARESHEET_SMS_ACCOUNT": gateway.account,

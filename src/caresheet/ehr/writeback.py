@@ -96,7 +96,7 @@ def issue(
         issued = guide.issue(
             session, user, code=code, language=language, params=params,
             procedure_time=procedure_time, display_name=display_name, expires_in=expires_in,
-            contact=contact, clinic=ehr.clinic, ip=ip, now=now)
+            contact=contact, clinic=ehr.clinic, ip=ip, now=now, base_url=base_url)
         audit.record(session, user.actor, "smart.issued", f"handout:{issued.handout.id}", ip,
                      {"ehr": ehr.name}, now)
     with store.session(write=False) as session:

@@ -256,7 +256,8 @@ def create_handout(request: Request, body: Annotated[HandoutIn, Body()],
             session, login.user, code=body.code, language=body.language, version=body.version,
             params=body.params, procedure_time=procedure, now=moment,
             display_name=body.display_name, expires_in=guide.parse_expiry(body.expires),
-            ip=client_ip(request), contact=reach, clinic=body.clinic, send=body.send)
+            ip=client_ip(request), contact=reach, clinic=body.clinic, send=body.send,
+            base_url=site_url(str(request.base_url)))
     url = guide.link(site_url(str(request.base_url)), issued.token)
     contact = issued.handout.contact
     return IssuedOut(

@@ -158,6 +158,7 @@ async def issue_handout(request: Request, login: Annotated[Login, Depends(CLINIC
                 procedure_time=when, display_name=fields.get("display_name"),
                 expires_in=lifetime, ip=client_ip(request), now=now, contact=reach,
                 clinic=fields.get("clinic") or None, send=send,
+                base_url=site_url(str(request.base_url)),
             )
     except BadInputError as error:
         kept = {**{k: v[:200] for k, v in params.items()},
