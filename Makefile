@@ -9,7 +9,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-PYTEST_ARGS ?=
+# The suite runs on every core (at most 4 processes): each test makes its own databases and ports.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 
 .PHONY: help venv system-deps node-deps run test lint bench clean
 

@@ -11,10 +11,11 @@ names e.g. a PostgreSQL URL), issues one P586 handout with the CLI, warms the ca
     /search?q=spinal+tap, POST /api/handouts/{token}/checkins
 
 and prints requests/s, p50 and p99 for each, the ratios the issue sets targets for (cached
-sheet page >= 70% of /healthz; cached PDF p50 <= 2 ms), whether a matching If-None-Match gets
-304, and /healthz's p99 idle against its p99 while 8 clients ask for PDFs nobody asked for
-before (target: within 2x). Each wrk run is ``--seconds`` long: keep the whole run short.
-Figures, not pass or fail.
+sheet page >= 70% of /healthz; cached PDF p50 <= 2 ms, timed with one client so that it is
+the time to answer, not the time spent queued behind the other clients), whether a matching
+If-None-Match gets 304, and /healthz's p99 idle against its p99 while 8 clients ask for PDFs
+nobody asked for before (target: within 2x). Each wrk run is ``--seconds`` long: keep the
+whole run short. Figures, not pass or fail.
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ def main() -> None:
                 urllib.request.urlopen(url + path, timeout=60).read()
             results = {name: wrk(url + path, args.seconds, args.connections)
                        for name, path in paths.items()}
+            # One client at a time: how long a request takes to answer, with no queue.
+            alone = {name: wrk(url + paths[name], args.seconds, 1)
+                     for name in ("/healthz", "PDF (cached)")}
             script = post_script(workdir, json.dumps(ANSWERS).encode())
             results["check-in POST"] = wrk(f"{url}/api/handouts/{token}/checkins",
                                            args.seconds, args.connections, script)
@@ -146,8 +150,9 @@ def main() -> None:
     health = results["/healthz"]
     print(f"sheet page / healthz throughput      {results['sheet page']['rps'] / health['rps']:.2f}"
           "  (target >= 0.70)")
-    print(f"cached PDF p50                       {results['PDF (cached)']['p50']:.2f} ms"
-          "  (target <= 2 ms)")
+    print(f"cached PDF p50, one client           {alone['PDF (cached)']['p50']:.2f} ms"
+          f"  (target <= 2 ms; /healthz alone {alone['/healthz']['p50']:.2f} ms; "
+          f"with {args.connections} clients {results['PDF (cached)']['p50']:.2f} ms)")
     print(f"If-None-Match with the ETag          {not_modified}  (target 304)")
     made = sum(1 for s in statuses if s == 200)
     refused = sum(1 for s in statuses if s == 503)
