@@ -1,6 +1,7 @@
 """Durable check-ins per second against a real `caresheet serve`, beside the bare route.
 
 Run: .venv/bin/python bench/checkins.py [--seconds 10] [--clients 8] [--database URL]
+                                        [--workers 1,2]
 
 Starts its own server (``caresheet init`` + ``caresheet serve``, set up by ``_server.py``) on a
 temporary SQLite file unless ``--url`` points at a running one, issues one P586 handout (by a
@@ -121,31 +122,51 @@ def main() -> None:
     parser.add_argument("--database", help="a database URL (default: a temporary SQLite file)")
     parser.add_argument("--url", help="a running server instead of starting one (give its "
                         "--database too: the handout is issued there)")
+    parser.add_argument("--workers", default="1",
+                        help="app processes, or a list to compare in one run, e.g. 1,2 "
+                        "(several processes need PostgreSQL: --database postgresql://...)")
     options = parser.parse_args()
+    counts = [int(n) for n in options.workers.split(",")]
 
     workdir = Path(tempfile.mkdtemp(prefix="caresheet-bench-"))
     database = options.database or f"sqlite:///{workdir}/bench.db"
+    per_count: dict[int, float] = {}
     try:
-        with ExitStack() as stack:
-            url, pid = options.url, None
-            if url is None:
-                process, url = stack.enter_context(running(database, workdir))
-                pid = process.pid
-            token = issue(database, workdir)
-            checkin = ("POST", f"/api/handouts/{token}/checkins", json.dumps(ANSWERS).encode())
-            run(url, HEALTH, options.clients, 1.0)  # warm up both routes
-            run(url, checkin, options.clients, 1.0)
-            base = run(url, HEALTH, options.clients, options.seconds, pid)
-            checks = run(url, checkin, options.clients, options.seconds, pid)
-        report(database, base, checks, options)
+        for workers in counts:
+            base, checks = measure(database, workdir, workers, options)
+            report(database, base, checks, options, workers)
+            per_count[workers] = checks["per_second"]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if len(counts) > 1:
+        first = counts[0]
+        for workers in counts[1:]:
+            print(f"check-ins/s with {workers} processes / with {first}: "
+                  f"{per_count[workers] / per_count[first]:.2f} "
+                  f"(target >= 1.6 on >= 4 cores; {os.cpu_count()} cores here)")
+
+
+def measure(database: str, workdir: Path, workers: int,
+            options: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The baseline and the check-in figures against one server of ``workers`` processes."""
+    with ExitStack() as stack:
+        url, pid = options.url, None
+        if url is None:
+            process, url = stack.enter_context(running(database, workdir, workers))
+            pid = process.pid if workers == 1 else None  # CPU of one process only
+        token = issue(database, workdir)
+        checkin = ("POST", f"/api/handouts/{token}/checkins", json.dumps(ANSWERS).encode())
+        run(url, HEALTH, options.clients, 1.0)  # warm up both routes
+        run(url, checkin, options.clients, 1.0)
+        base = run(url, HEALTH, options.clients, options.seconds, pid)
+        checks = run(url, checkin, options.clients, options.seconds, pid)
+    return base, checks
 
 
 def report(database: str, base: dict[str, Any], checks: dict[str, Any],
-           options: argparse.Namespace) -> None:
+           options: argparse.Namespace, workers: int = 1) -> None:
     print(f"database: {database.split('://')[0]}, {options.clients} clients, "
-          f"{options.seconds:g}s per route, one uvicorn process, {os.cpu_count()} CPUs")
+          f"{options.seconds:g}s per route, {workers} app process(es), {os.cpu_count()} CPUs")
     for name, figures in (("GET /healthz (baseline)", base),
                           ("POST check-in (durable)", checks)):
         print(f"  {name:26} {figures['per_second']:8.0f} req/s   p50 {figures['p50_ms']:6.2f} ms"
