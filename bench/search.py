@@ -12,13 +12,19 @@ They are pydantic ``Sheet`` objects made with ``model_construct`` (no validation
 are well formed by construction, and validating 50,000 would time pydantic, not search).
 
 Printed: import time per store, then p50/p95/p99 latency of the same 1,000 queries for
-- ``search()``: the whole pipeline a user waits for (code and clinical-code look-ups, typo
-  correction, lay-word expansion, full-text ranking, snippets), with the cache of recent
-  answers as a server runs it (a query asked again is a hit);
-- ``search() no cache``: the same with the cache emptied before every query (every one a miss);
+- ``search() cold``: the whole pipeline a user waits for (code and clinical-code look-ups, typo
+  correction, lay-word expansion, full-text ranking, snippets), each query asked for the first
+  time (the cache of answers emptied before it), in a process that has answered only the 50
+  warm-up queries: the impact lists of the phrases are read from FTS5 as the pass needs them,
+  and kept, as a server keeps them;
+- ``search() warm lists``: the same again, every answer a miss but every impact list in memory;
+- ``search() cached``: the same queries once more after they were all answered once: every one
+  a hit in the frequent-query cache (keyed by the index's change counter);
 - ``index``: only the full-text query of the planned phrases, which is what tantivy does;
 - tantivy: the same phrases, the same analyzed fields and weights, in memory (RAM index).
-Ratios are ours / tantivy's; below 1.0 means faster than tantivy.
+Ratios are ours / tantivy's; below 1.0 means faster than tantivy. The targets (issue 15):
+the index p95 <= tantivy's, the cold ``search()`` p95 <= 2x tantivy's. Other people's load
+moves every figure, so only ratios within one run mean much; the load average is printed.
 """
 
 from __future__ import annotations
@@ -312,17 +318,25 @@ def bench_store(label: str, store: Store, queries: Sequence[str],
                 planned: Planned) -> dict[str, tuple[float, ...]]:
     results: dict[str, tuple[float, ...]] = {}
     with store.session(write=False) as session:
-        for query in queries[:50]:  # warm the caches and the dictionary
+        for query in queries[:50]:  # warm the dictionary, as tantivy is warmed
             search.search(session, query)
-        search_cache.clear()
-        results[f"{label} search()"] = percentiles(
-            timed(lambda q: search.search(session, q, limit=10), queries))
 
         def uncached(query: str) -> search.Results:
             search_cache.clear()
             return search.search(session, query, limit=10)
 
-        results[f"{label} search() no cache"] = percentiles(timed(uncached, queries))
+        results[f"{label} search() cold"] = percentiles(timed(uncached, queries))
+        results[f"{label} search() warm lists"] = percentiles(timed(uncached, queries))
+        search_cache.clear()
+        for query in queries:  # every answer into the cache (it holds more than 1,000)
+            search.search(session, query, limit=10)
+        answers = search_cache.answers_for(session)
+        kept = len(answers) if answers is not None else 0
+        distinct = len({search.clean(q) for q in queries if search.clean(q)})
+        if kept != distinct:
+            print(f"  warning: {kept} answers cached of {distinct} distinct queries")
+        results[f"{label} search() cached"] = percentiles(
+            timed(lambda q: search.search(session, q, limit=10), queries))
         results[f"{label} index"] = percentiles(timed(
             lambda q: search.rank(session, planned[q], None, 10) if planned[q] else [], queries))
     return results
@@ -399,7 +413,8 @@ def main() -> None:
     args = parser.parse_args()
     queries = make_queries(args.queries, args.sheets)
     print(f"caresheet search benchmark: {args.sheets:,} sheets, {len(queries):,} queries "
-          f"({len(set(queries)):,} distinct: the rest are cache hits in search())")
+          f"({len(set(queries)):,} distinct); load average {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} cores")
     rows: dict[str, tuple[float, ...]] = {}
     imports: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="caresheet-bench-") as folder:
@@ -435,13 +450,16 @@ def main() -> None:
     for label, (p50, p95, p99) in rows.items():
         ratio = p95 / base[1] if base[1] else float("nan")
         print(f"{label:<32}{p50:>9.2f}{p95:>9.2f}{p99:>9.2f}   {ratio:>6.2f}")
-    sqlite_p95 = rows["SQLite search()"][1]
-    print(f"\ntargets: SQLite search() p95 <= 2x tantivy p95: "
-          f"{'yes' if sqlite_p95 <= 2 * base[1] else 'NO'} ({sqlite_p95:.2f} ms); "
-          f"SQLite index p95 <= tantivy p95: "
-          f"{'yes' if rows['SQLite index'][1] <= base[1] else 'NO'}; "
+    cold, index = rows["SQLite search() cold"][1], rows["SQLite index"][1]
+    print(f"\nratios (p95): SQLite index / tantivy {index / base[1]:.2f} (target <= 1); "
+          f"SQLite search() cold / tantivy {cold / base[1]:.2f} (target <= 2); "
+          f"SQLite search() cached / tantivy {rows['SQLite search() cached'][1] / base[1]:.2f}")
+    print(f"targets: SQLite index p95 <= tantivy p95: {'yes' if index <= base[1] else 'NO'}; "
+          f"SQLite search() cold p95 <= 2x tantivy p95: "
+          f"{'yes' if cold <= 2 * base[1] else 'NO'}; "
           f"SQLite import < 60 s: {'yes' if imports['SQLite'] < 60 else 'NO'}")
-
+    print(f"load average over 1, 5, 15 min at the end: "
+          f"{', '.join(f'{n:.2f}' for n in os.getloadavg())} ({os.cpu_count()} cores)")
 
 if __name__ == "__main__":
     main()
