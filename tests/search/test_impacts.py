@@ -7,6 +7,7 @@ SQLite only: PostgreSQL ranks in SQL (``ts_rank_cd``) and keeps no lists.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,30 @@ def test_top_all_keeps_only_documents_in_every_group() -> None:
     other = _made([(1, 0.2)])
     assert impacts.top_all([[rare], [common, other]], 10) == [(2, 5.1), (1, 1.2)]
     assert impacts.top_all([[rare], [_made([(7, 1.0)])]], 10) == []
+
+
+def _brute_all(groups: list[list[impacts.ImpactList]], limit: int) -> list[tuple[int, float]]:
+    """AND of ORs by brute force: documents in some list of every group, summed over all."""
+    inside = set.intersection(*({d for found in group for d in found.ids} for group in groups))
+    everything = [found for group in groups for found in group]
+    total = {doc: sum(found.score_of.get(doc, 0.0) for found in everything) for doc in inside}
+    return sorted(total.items(), key=lambda p: (-p[1], p[0]))[:limit]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_top_any_and_top_all_equal_brute_force_with_many_ties(seed: int) -> None:
+    # Scores from a few values, so long runs of equal scores (titles of one length) are
+    # common: the depth must grow until the ties are settled by id, as bm25 order is.
+    rng = random.Random(seed)
+    lists = [
+        _made([(doc, rng.choice([0.5, 1.0, 1.0, 2.5])) for doc in
+               rng.sample(range(3000), rng.randint(0, rng.choice([5, 60, 900])))])
+        for _ in range(rng.randint(1, 7))
+    ]
+    for limit in (1, 3, 10):
+        assert impacts.top_any(lists, limit) == _summed(lists, limit)
+        groups = [lists[: len(lists) // 2 + 1], lists[len(lists) // 2 :]]
+        assert impacts.top_all(groups, limit) == _brute_all(groups, limit)
 
 
 @pytest.fixture
@@ -116,3 +141,12 @@ def test_another_process_changing_the_index_is_seen_at_once(
         import_published(session, [path])
     other.close()
     assert _okapi(store) == ["P586"]
+
+
+def test_a_tie_at_the_threshold_goes_to_the_lower_id_unseen_or_not() -> None:
+    # Document 5 is unseen at the first depth (33rd in its list) yet ties the tenth best
+    # (document 9000, seen in the other list), so it must come first: ids break ties.
+    first = _made([(n + 100, 2.0) for n in range(32)] + [(5, 1.0)])
+    second = _made([(9000, 1.0)])
+    assert impacts.top_any([first, second], 33) == _summed([first, second], 33)
+    assert impacts.top_any([first, second], 33)[-1] == (5, 1.0)

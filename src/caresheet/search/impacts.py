@@ -7,7 +7,7 @@ phrase's scores can be read once, kept as an impact list (documents by falling s
 reused by every later query that has the phrase. A query then reads only the tops of its
 lists: the candidates are the documents seen in the first ``depth`` entries of any list,
 their exact sums come from the lists' maps, and the answer is final once the tenth best sum
-is at least the most an unseen document could score (the sum of the next entry of every
+is above the most an unseen document could score (the sum of the next entry of every
 list; Fagin's threshold algorithm). Otherwise the depth grows. An AND query scores only the
 documents of its rarest group that every other group also has.
 
@@ -19,11 +19,14 @@ may yet be rolled back). The lists are bounded by their total number of entries.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from operator import neg
 
 from sqlalchemy.orm import Session
 
@@ -127,8 +130,22 @@ class Reader:
         return made
 
 
-def _best(scored: dict[int, float], limit: int) -> list[tuple[int, float]]:
-    return sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:limit]
+def _sums(docs: Sequence[int], lists: Sequence[ImpactList]) -> list[float]:
+    """Each document's sum over ``lists``, in the order of ``lists`` (as bm25() adds them).
+
+    The look-ups run in C (``map`` over each list's ``dict.get``), one pass per list rather
+    than a Python loop per document and list: a common word's list has thousands of entries.
+    """
+    if not docs:
+        return []
+    columns = [map(found.score_of.get, docs, repeat(0.0)) for found in lists]
+    return list(map(sum, zip(*columns, strict=True)))
+
+
+def _best(docs: Sequence[int], sums: Sequence[float], limit: int) -> list[tuple[int, float]]:
+    """The ``limit`` best (document, sum): highest sum first, lower id on a tie."""
+    keyed = heapq.nsmallest(limit, zip(map(neg, sums), docs, strict=True))  # compared in C
+    return [(doc, -negative) for negative, doc in keyed]
 
 
 def top_any(lists: Sequence[ImpactList], limit: int) -> list[tuple[int, float]]:
@@ -137,15 +154,24 @@ def top_any(lists: Sequence[ImpactList], limit: int) -> list[tuple[int, float]]:
     if not lists:
         return []
     depth = FIRST_DEPTH
+    docs: list[int] = []
+    sums: list[float] = []
+    seen: set[int] = set()
+    reached = 0
     while True:
-        seen: set[int] = set()
-        for found in lists:
-            seen.update(found.ids[:depth])
-        scored = {doc: sum(found.score_of.get(doc, 0.0) for found in lists) for doc in seen}
-        best = _best(scored, limit)
+        # Only the documents first seen at this depth are scored: the others kept their sums.
+        new = [doc for found in lists for doc in found.ids[reached:depth]]
+        fresh = [doc for doc in dict.fromkeys(new) if doc not in seen]
+        seen.update(fresh)
+        docs += fresh
+        sums += _sums(fresh, lists)
+        reached = depth
+        best = _best(docs, sums, limit)
         exhausted = all(depth >= len(found.ids) for found in lists)
         unseen = sum(found.next_score(depth) for found in lists)
-        if exhausted or (len(best) == limit and best[-1][1] >= unseen):
+        # Strictly above: an unseen document that ties the last score may have a lower id,
+        # and ids break ties (as ``ORDER BY rank, rowid`` does).
+        if exhausted or (len(best) == limit and best[-1][1] > unseen):
             return best
         depth *= 4
 
@@ -163,7 +189,5 @@ def top_all(groups: Sequence[Sequence[ImpactList]], limit: int) -> list[tuple[in
             return []
         # Each ``&`` walks the smaller side: the candidates, which only shrink.
         candidates = set().union(*(candidates & found.members for found in groups[index]))
-    everything = [found.score_of for group in groups for found in group]
-    scored = {doc: sum(score_of.get(doc, 0.0) for score_of in everything)
-              for doc in candidates}
-    return _best(scored, limit)
+    docs = list(candidates)
+    return _best(docs, _sums(docs, [found for group in groups for found in group]), limit)
