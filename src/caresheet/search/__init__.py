@@ -181,7 +181,7 @@ def _search(
     if query_words:
         dictionary = term_dictionary(session, generation)
         plan = plan_query(query_words, language, dictionary, vocabulary())
-        _by_text(session, plan, language, limit, found)
+        _by_text(session, plan, language, limit, found, generation)
     hits = sorted(found.values(), key=lambda h: (-h.score, h.title, h.language))[:limit]
     corrected = " ".join(plan.corrected) if plan is not None and plan.changed and hits else None
     suggestion = None
@@ -246,16 +246,23 @@ def _by_any_clinical_code(
 
 
 def rank(
-    session: Session, plan: Plan, language: str | None, limit: int
+    session: Session, plan: Plan, language: str | None, limit: int,
+    generation: int | None = None,
 ) -> list[tuple[int, float]]:
     """The full-text strategy: sheets with every idea of the query first; else any idea;
-    else, when only common words were asked, any sheets that have them, unranked."""
+    else, when only common words were asked, any sheets that have them, unranked.
+
+    ``generation`` is the index's change counter when the caller has just read it."""
     scored: list[tuple[int, float]] = []
+    if generation is None:
+        generation = matching.generation(session)
     if len(plan.groups) > 1:
         # "left knee gastroscopy" need not rank the thousands of sheets that say "knee".
-        scored = matching.match_all(session, plan.groups, language, limit, plan.focused)
+        scored = matching.match_all(session, plan.groups, language, limit, plan.focused,
+                                    generation)
     if not scored:
-        scored = matching.match(session, plan.phrases, language, limit, plan.focused)
+        scored = matching.match(session, plan.phrases, language, limit, plan.focused,
+                                generation_=generation)
     if not scored and plan.focused:
         # Ranking thousands of sheets by a word they all share costs much and says nothing.
         scored = matching.match(session, plan.phrases, language, limit, ranked=False)
@@ -263,9 +270,10 @@ def rank(
 
 
 def _by_text(
-    session: Session, plan: Plan, language: str | None, limit: int, found: dict[int, Hit]
+    session: Session, plan: Plan, language: str | None, limit: int, found: dict[int, Hit],
+    generation: int,
 ) -> None:
-    scored = rank(session, plan, language, limit)
+    scored = rank(session, plan, language, limit, generation)
     documents = matching.documents(session, [doc_id for doc_id, _ in scored])
     for doc_id, score in scored:
         if doc_id in found or doc_id not in documents:
@@ -291,7 +299,8 @@ def did_you_mean(
     if not changed:
         return None
     plan = plan_query(suggested, language, dictionary, vocabulary())
-    if not matching.match(session, plan.phrases, language, 1, plan.focused):
+    if not matching.match(session, plan.phrases, language, 1, plan.focused,
+                          generation_=generation):
         return None
     return " ".join(suggested)
 

@@ -71,6 +71,11 @@ def generation(session: Session) -> int:
     return int(rows[0][0] or 0) if rows else 0
 
 
+def _known(session: Session, generation_: int | None) -> int:
+    """The change counter the caller read, else read now."""
+    return generation(session) if generation_ is None else generation_
+
+
 def document_count(session: Session) -> int:
     """How many sheets are indexed."""
     return int(fetch(session, "SELECT COUNT(*) FROM search_documents")[0][0] or 0)
@@ -88,8 +93,12 @@ def match(
     limit: int,
     focused: Collection[Phrase] = (),
     ranked: bool = True,
+    generation_: int | None = None,
 ) -> list[tuple[int, float]]:
     """Documents matching any phrase, best first, as (document id, score > 0).
+
+    ``generation_`` is the index's change counter when the caller has just read it (one
+    query less: a search reads it once for its cache key).
 
     ``ranked=False`` returns the first matches found, with falling token scores: fast
     whatever the number of matches.
@@ -103,7 +112,7 @@ def match(
         return []
     if session.get_bind().dialect.name == "postgresql":
         return _match_postgres(session, phrases, language, limit, focused, ranked)
-    return _match_sqlite(session, phrases, language, limit, focused, ranked)
+    return _match_sqlite(session, phrases, language, limit, focused, ranked, generation_)
 
 
 def match_all(
@@ -112,6 +121,7 @@ def match_all(
     language: str | None,
     limit: int,
     focused: Collection[Phrase] = (),
+    generation_: int | None = None,
 ) -> list[tuple[int, float]]:
     """Documents with at least one phrase of every group, best first (AND of ORs)."""
     groups = [[p for p in group if p] for group in groups]
@@ -124,7 +134,7 @@ def match_all(
         column = "tsv_head" if focused else "tsv"
         return _rank_postgres(session, expression, language, limit, column)
     table = "search_head" if focused else "search_fts"
-    reader = impacts.Reader(session, generation(session))
+    reader = impacts.Reader(session, _known(session, generation_))
     return impacts.top_all(
         [[reader.impact_list(table, "rank", fts5_expression([p], language)) for p in group]
          for group in groups],
@@ -170,7 +180,7 @@ def _unranked(ids: Iterable[int]) -> list[tuple[int, float]]:
 
 def _match_sqlite(
     session: Session, phrases: Sequence[Phrase], language: str | None, limit: int,
-    focused: Collection[Phrase], ranked: bool,
+    focused: Collection[Phrase], ranked: bool, generation_: int | None,
 ) -> list[tuple[int, float]]:
     if not ranked:
         found = fetch(
@@ -180,7 +190,7 @@ def _match_sqlite(
         return _unranked(row[0] for row in found)
     # Ranked from the phrases' impact lists (``caresheet.search.impacts``): the same sums
     # bm25() makes, without scoring every match of every phrase again for each query.
-    reader = impacts.Reader(session, generation(session))
+    reader = impacts.Reader(session, _known(session, generation_))
     if not focused:
         return impacts.top_any(
             [reader.impact_list("search_fts", "rank", fts5_expression([p], language))

@@ -34,44 +34,60 @@ def _could_stem_to(term: str) -> str:
     return term[:-1] if len(term) >= 3 else term
 
 
+class _Phrases:
+    """The phrases of one query, arranged once for the many lines a snippet reads: by
+    first term, with the prefixes a word needs to be worth stemming."""
+
+    __slots__ = ("by_first", "prefixes")
+
+    def __init__(self, phrases: Sequence[Phrase]) -> None:
+        self.by_first: dict[str, list[Phrase]] = {}
+        for phrase in phrases:
+            if phrase:
+                self.by_first.setdefault(phrase[0], []).append(phrase)
+        self.prefixes = tuple({_could_stem_to(term) for term in self.by_first})
+
+    def marked(self, words: list[str], language: str) -> set[int]:
+        """Indexes of the words that belong to a whole matched phrase.
+
+        Only a word that starts like some phrase's first term is stemmed (and then the
+        words after it): most words of a line cannot match and cost one ``startswith``.
+        """
+        marked: set[int] = set()
+        if not self.by_first:
+            return marked
+        by_first, prefixes = self.by_first, self.prefixes
+        stems: dict[int, str] = {}
+
+        def stem_at(index: int) -> str:
+            found = stems.get(index)
+            if found is None:
+                found = stems[index] = stem(words[index], language)
+            return found
+
+        for start, word in enumerate(words):
+            if not word.startswith(prefixes):
+                continue
+            for phrase in by_first.get(stem_at(start), ()):
+                size = len(phrase)
+                if start + size <= len(words) and all(
+                    stem_at(start + k) == phrase[k] for k in range(1, size)
+                ):
+                    marked.update(range(start, start + size))
+        return marked
+
+
 def _marked_positions(
-    spans: list[tuple[int, int, str]] | list[str], phrases: Sequence[Phrase], language: str
+    spans: list[tuple[int, int, str]], phrases: Sequence[Phrase] | _Phrases, language: str
 ) -> set[int]:
-    """Indexes of the words that belong to a whole matched phrase.
-
-    Only a word that starts like some phrase's first term is stemmed (and then the words
-    after it): most words of a line cannot match and cost one ``startswith``.
-    """
-    by_first: dict[str, list[Phrase]] = {}
-    for phrase in phrases:
-        if phrase:
-            by_first.setdefault(phrase[0], []).append(phrase)
-    if not by_first:
-        return set()
-    prefixes = tuple({_could_stem_to(term) for term in by_first})
-    words = [span if isinstance(span, str) else span[2] for span in spans]
-    stems: dict[int, str] = {}
-
-    def stem_at(index: int) -> str:
-        found = stems.get(index)
-        if found is None:
-            found = stems[index] = stem(words[index], language)
-        return found
-
-    marked: set[int] = set()
-    for start, word in enumerate(words):
-        if not word.startswith(prefixes):
-            continue
-        for phrase in by_first.get(stem_at(start), ()):
-            size = len(phrase)
-            if start + size <= len(words) and all(
-                stem_at(start + k) == phrase[k] for k in range(1, size)
-            ):
-                marked.update(range(start, start + size))
-    return marked
+    """Indexes of the words of ``spans`` that belong to a whole matched phrase."""
+    arranged = phrases if isinstance(phrases, _Phrases) else _Phrases(phrases)
+    return arranged.marked([span[2] for span in spans], language)
 
 
-def mark(line: str, phrases: Sequence[Phrase], language: str) -> tuple[Markup, int]:
+def mark(
+    line: str, phrases: Sequence[Phrase] | _Phrases, language: str
+) -> tuple[Markup, int]:
     """The line escaped, matched words in ``<mark>``; and how many words matched."""
     spans = _spans(line)
     marked = _marked_positions(spans, phrases, language)
@@ -87,7 +103,7 @@ def mark(line: str, phrases: Sequence[Phrase], language: str) -> tuple[Markup, i
     return Markup("".join(pieces)), len(marked)
 
 
-def _shorten(line: str, phrases: Sequence[Phrase], language: str) -> str:
+def _shorten(line: str, phrases: Sequence[Phrase] | _Phrases, language: str) -> str:
     """Cut a long line to about MAX_CHARS around its first match, on word boundaries."""
     if len(line) <= MAX_CHARS:
         return line
@@ -114,12 +130,12 @@ def _needles(phrases: Sequence[Phrase]) -> set[str]:
     }
 
 
-def _count(line: str, folded: str, phrases: Sequence[Phrase], language: str) -> int:
+def _count(line: str, folded: str, phrases: _Phrases, language: str) -> int:
     """How many words of a line ``mark`` would mark (the line shortened as it shows)."""
     if len(line) > MAX_CHARS:
         return mark(_shorten(line, phrases, language), phrases, language)[1]
     if len(folded) == len(line):  # the usual case: the words are those of the folded line
-        return len(_marked_positions(WORD.findall(folded), phrases, language))
+        return len(phrases.marked(WORD.findall(folded), language))
     return len(_marked_positions(_spans(line, folded), phrases, language))
 
 
@@ -156,20 +172,21 @@ def snippet(
     if len(folded_lines) != len(raw_lines):  # folding never adds a newline; be safe anyway
         folded_lines = [fold(line) for line in raw_lines]
         folded_body = "\n".join(folded_lines)
+    arranged = _Phrases(phrases)
     for number in _candidate_lines(folded_body, _needles(phrases)):
         line = raw_lines[number]
         if not line.strip():
             continue
         # Count first and mark only the winner: most lines that pass the needles lose.
-        count = _count(line, folded_lines[number], phrases, language)
+        count = _count(line, folded_lines[number], arranged, language)
         if count and (best is None or count > best[0]):
             best = (count, line)
     alias_line = ", ".join(aliases)
     if alias_line:
-        shown, count = mark(alias_line, phrases, language)
+        shown, count = mark(alias_line, arranged, language)
         if count and (best is None or count >= best[0]):
             return Markup(f"{escape(also_called)}: ") + shown
     if best is not None:
-        return mark(_shorten(best[1], phrases, language), phrases, language)[0]
+        return mark(_shorten(best[1], arranged, language), arranged, language)[0]
     first = next((line for line in raw_lines if line.strip()), "")
     return mark(_shorten(first, (), language), (), language)[0]
