@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from caresheet import search
 from caresheet.errors import SheetFormatError
-from caresheet.search.analysis import fold, stem_en, stem_es, terms
+from caresheet.library import LIBRARY_DIR
+from caresheet.search.analysis import WORD, fold, stem, stem_en, stem_es, terms
 from caresheet.search.match import fts5_expression, tsquery_expression
-from caresheet.search.snippets import mark
+from caresheet.search.snippets import _Phrases, mark
 from caresheet.search.typos import TermDictionary, edit_distance, max_edits
 from caresheet.search.vocabulary import VOCABULARY_PATH, find_phrases, parse_vocabulary
 
@@ -157,3 +160,39 @@ def test_user_text_never_becomes_fts_syntax() -> None:
     assert fts5_expression(phrases, None) == '"near" OR "a""b or"'
     assert fts5_expression([("tap",)], "es") == '("tap") AND t_lang : "xlanges"'
     assert tsquery_expression([("it's",), ("a", "b")]) == "('it''s') | ('a' <-> 'b')"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_counting_marks_by_regex_agrees_with_marking_word_by_word(language: str) -> None:
+    """``_Phrases.count`` (the fast path of a snippet's candidate lines) counts exactly the
+    words ``marked`` would, on every line of the shipped sheets' files, for single words,
+    phrases, overlapping phrases and a phrase cut short by the end of a line."""
+    lines = [
+        fold(line)
+        for path in sorted(LIBRARY_DIR.glob(f"*.{language}.md"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    vocabulary_words = sorted({w for line in lines for w in WORD.findall(line)})
+    rng = random.Random(586)
+    phrase_sets: list[list[tuple[str, ...]]] = [[("call",), ("doctor",)], [("your", "doctor")],
+                                                [("a", "fever"), ("fever",), ("fever", "of")]]
+    for _ in range(40):
+        picked = rng.sample(vocabulary_words, 4)
+        phrase_sets.append([(stem(picked[0], language),),
+                            tuple(stem(w, language) for w in picked[1:3]),
+                            (stem(picked[3], language), stem(picked[0], language))])
+    # Phrases from the lines themselves, so that many do match (and some run to a line's end).
+    for line in rng.sample(lines, 40):
+        found = WORD.findall(line)
+        if len(found) >= 2:
+            start = rng.randrange(len(found) - 1)
+            phrase_sets.append([tuple(stem(w, language) for w in found[start:start + 3]),
+                                (stem(found[start], language),)])
+    matched = 0
+    for phrases in phrase_sets:
+        arranged = _Phrases(phrases)
+        for line in lines:
+            expected = len(arranged.marked(WORD.findall(line), language))
+            assert arranged.count(line, language) == expected, (phrases, line)
+            matched += expected > 0
+    assert matched > 100

@@ -6,6 +6,7 @@ every piece of sheet text is escaped before ``<mark>`` goes around it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
@@ -38,7 +39,7 @@ class _Phrases:
     """The phrases of one query, arranged once for the many lines a snippet reads: by
     first term, with the prefixes a word needs to be worth stemming."""
 
-    __slots__ = ("by_first", "prefixes")
+    __slots__ = ("by_first", "longest", "prefixes", "starts")
 
     def __init__(self, phrases: Sequence[Phrase]) -> None:
         self.by_first: dict[str, list[Phrase]] = {}
@@ -46,6 +47,41 @@ class _Phrases:
             if phrase:
                 self.by_first.setdefault(phrase[0], []).append(phrase)
         self.prefixes = tuple({_could_stem_to(term) for term in self.by_first})
+        self.longest = max((len(p) for p in phrases), default=0)
+        # The words (as WORD finds them) that start with a prefix, found by the regex engine
+        # rather than by a Python loop over every word of every candidate line.
+        self.starts = re.compile(
+            "(?<![^\\W_])(?=" + "|".join(map(re.escape, sorted(self.prefixes))) + ")[^\\W_]+"
+        ) if self.prefixes else None
+
+    def count(self, folded: str, language: str) -> int:
+        """``len(self.marked(WORD.findall(folded), language))``, without splitting the line:
+        each word is known by where it starts."""
+        if self.starts is None:
+            return 0
+        marked: set[int] = set()
+        for found in self.starts.finditer(folded):
+            phrases = self.by_first.get(stem(found.group(), language))
+            if not phrases:
+                continue
+            following: list[tuple[int, str]] | None = None
+            for phrase in phrases:
+                if len(phrase) == 1:
+                    marked.add(found.start())
+                    continue
+                if following is None:
+                    following = []
+                    for after in WORD.finditer(folded, found.end()):
+                        following.append((after.start(), stem(after.group(), language)))
+                        if len(following) >= self.longest - 1:
+                            break
+                rest = following[: len(phrase) - 1]
+                if len(rest) == len(phrase) - 1 and all(
+                    term == phrase[k + 1] for k, (_, term) in enumerate(rest)
+                ):
+                    marked.add(found.start())
+                    marked.update(at for at, _ in rest)
+        return len(marked)
 
     def marked(self, words: list[str], language: str) -> set[int]:
         """Indexes of the words that belong to a whole matched phrase.
@@ -135,7 +171,7 @@ def _count(line: str, folded: str, phrases: _Phrases, language: str) -> int:
     if len(line) > MAX_CHARS:
         return mark(_shorten(line, phrases, language), phrases, language)[1]
     if len(folded) == len(line):  # the usual case: the words are those of the folded line
-        return len(phrases.marked(WORD.findall(folded), language))
+        return phrases.count(folded, language)
     return len(_marked_positions(_spans(line, folded), phrases, language))
 
 
@@ -183,9 +219,12 @@ def snippet(
             best = (count, line)
     alias_line = ", ".join(aliases)
     if alias_line:
-        shown, count = mark(alias_line, arranged, language)
+        folded_aliases = fold(alias_line)
+        count = (arranged.count(folded_aliases, language) if len(folded_aliases) ==
+                 len(alias_line) else len(_marked_positions(_spans(alias_line), arranged,
+                                                            language)))
         if count and (best is None or count >= best[0]):
-            return Markup(f"{escape(also_called)}: ") + shown
+            return Markup(f"{escape(also_called)}: ") + mark(alias_line, arranged, language)[0]
     if best is not None:
         return mark(_shorten(best[1], arranged, language), arranged, language)[0]
     first = next((line for line in raw_lines if line.strip()), "")
