@@ -150,3 +150,29 @@ def test_a_tie_at_the_threshold_goes_to_the_lower_id_unseen_or_not() -> None:
     second = _made([(9000, 1.0)])
     assert impacts.top_any([first, second], 33) == _summed([first, second], 33)
     assert impacts.top_any([first, second], 33)[-1] == (5, 1.0)
+
+
+def test_an_and_query_ranks_the_same_from_fts5_as_from_the_lists(store: Store) -> None:
+    """Lists not yet in memory: FTS5 ranks the AND itself; once they are, the lists do. The
+    two give the same documents with the same scores, for every relevance query."""
+    queries = [line.split("\t")[0] for line in RELEVANCE.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    compared = 0
+    with store.session(write=False) as session:
+        dictionary = search.term_dictionary(session)
+        for query in queries:
+            words = search.words(search.clean(query))
+            plan = search.plan_query(words, None, dictionary, search.vocabulary())
+            if len(plan.groups) < 2:
+                continue
+            for focused in (plan.focused, frozenset()):
+                impacts.clear()
+                cold = search_match.match_all(session, plan.groups, None, 10, focused)
+                table = "search_head" if focused else "search_fts"
+                reader = impacts.Reader(session, search_match.generation(session))
+                for phrase in (p for group in plan.groups for p in group):
+                    reader.impact_list(table, "rank",
+                                       search_match.fts5_expression([phrase], None))
+                assert search_match.match_all(session, plan.groups, None, 10, focused) == cold
+                compared += bool(cold)
+    assert compared >= 10

@@ -109,13 +109,18 @@ class Reader:
         assert driver is not None  # a checked-out connection always has one
         self.driver = driver
 
+    def kept(self, table: str, order: str, expression: str) -> ImpactList | None:
+        """The phrase's list if this process already holds it (nothing is read)."""
+        if self.lists is None:
+            return None
+        return self.lists.get(self.generation, (table, order, expression))
+
     def impact_list(self, table: str, order: str, expression: str) -> ImpactList:
         """The phrase's list: from this process's lists, else read from FTS5 once."""
         key = (table, order, expression)
-        if self.lists is not None:
-            found = self.lists.get(self.generation, key)
-            if found is not None:
-                return found
+        found = self.kept(table, order, expression)
+        if found is not None:
+            return found
         rows = self.driver.execute(
             f"SELECT rowid, {order} AS score FROM {table} WHERE {table} MATCH :q "
             "ORDER BY score, rowid",

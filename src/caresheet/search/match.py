@@ -135,11 +135,32 @@ def match_all(
         return _rank_postgres(session, expression, language, limit, column)
     table = "search_head" if focused else "search_fts"
     reader = impacts.Reader(session, _known(session, generation_))
+    expressions = [[fts5_expression([p], language) for p in group] for group in groups]
+    kept = [[reader.kept(table, "rank", e) for e in group] for group in expressions]
+    if language is None and not all(found is not None for group in kept for found in group):
+        # A list not yet in memory would be read whole (every sheet with a common word
+        # scored) to keep only the few sheets with every idea: FTS5 joins the ideas itself
+        # and scores only those. Its bm25() of the AND is the same sum, phrase by phrase in
+        # the same order, as the lists give (with a language filter it is not: each list
+        # also counts the filter's term, so there the lists are read).
+        return _top_all_sqlite(session, table, groups, limit)
     return impacts.top_all(
-        [[reader.impact_list(table, "rank", fts5_expression([p], language)) for p in group]
-         for group in groups],
+        [[reader.impact_list(table, "rank", e) for e in group] for group in expressions],
         limit,
     )
+
+
+def _top_all_sqlite(
+    session: Session, table: str, groups: Sequence[Sequence[Phrase]], limit: int
+) -> list[tuple[int, float]]:
+    """The AND of ORs ranked by FTS5 (no language filter): what ``impacts.top_all`` gives."""
+    expression = " AND ".join(f"({fts5_expression(group, None)})" for group in groups)
+    rows = fetch(
+        session,
+        f"SELECT rowid, rank FROM {table} WHERE {table} MATCH :q ORDER BY rank, rowid LIMIT :n",
+        {"q": expression, "n": limit},
+    )
+    return [(row[0], max(-float(row[1]), 1e-9)) for row in rows]
 
 
 HEAD_COLUMNS = "{t_title t_aliases t_keywords}"
