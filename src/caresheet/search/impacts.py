@@ -37,6 +37,7 @@ Phrase = tuple[str, ...]
 ListKey = tuple[str, str, str]
 MAX_ENTRIES = 1_000_000  # every list's entries together, per database (~200 MB at most)
 FIRST_DEPTH = 32
+MAX_ASKED = 100_000  # lists remembered as asked for once, per database
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,7 @@ class _Lists:
         self.generation = -1
         self.entries = 0
         self.items: OrderedDict[ListKey, ImpactList] = OrderedDict()
+        self.asked: set[ListKey] = set()  # lists asked for but not read (see ``ask``)
 
     def get(self, generation: int, key: ListKey) -> ImpactList | None:
         with self.lock:
@@ -71,12 +73,29 @@ class _Lists:
                 self.items.move_to_end(key)
             return found
 
+    def _at(self, generation: int) -> None:
+        """Drop everything of an older generation (the caller holds the lock)."""
+        if generation != self.generation:
+            self.items.clear()
+            self.asked.clear()
+            self.entries = 0
+            self.generation = generation
+
+    def ask(self, generation: int, key: ListKey) -> bool:
+        """Note that a query wanted this list; True if one already had (so it is worth
+        reading whole and keeping: a list used once costs more to read than it saves)."""
+        with self.lock:
+            self._at(generation)
+            if key in self.asked:
+                return True
+            if len(self.asked) >= MAX_ASKED:
+                self.asked.clear()
+            self.asked.add(key)
+            return False
+
     def put(self, generation: int, key: ListKey, value: ImpactList) -> None:
         with self.lock:
-            if generation != self.generation:
-                self.items.clear()
-                self.entries = 0
-                self.generation = generation
+            self._at(generation)
             if key in self.items:
                 return
             self.items[key] = value
@@ -114,6 +133,13 @@ class Reader:
         if self.lists is None:
             return None
         return self.lists.get(self.generation, (table, order, expression))
+
+    def asked_before(self, table: str, order: str, expression: str) -> bool:
+        """Whether an earlier query of this generation wanted this list too (and note this
+        one); never, when the session keeps no lists."""
+        if self.lists is None:
+            return False
+        return self.lists.ask(self.generation, (table, order, expression))
 
     def impact_list(self, table: str, order: str, expression: str) -> ImpactList:
         """The phrase's list: from this process's lists, else read from FTS5 once."""

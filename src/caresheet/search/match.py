@@ -136,13 +136,15 @@ def match_all(
     table = "search_head" if focused else "search_fts"
     reader = impacts.Reader(session, _known(session, generation_))
     expressions = [[fts5_expression([p], language) for p in group] for group in groups]
-    kept = [[reader.kept(table, "rank", e) for e in group] for group in expressions]
-    if language is None and not all(found is not None for group in kept for found in group):
+    missing = [e for group in expressions for e in group if reader.kept(table, "rank", e) is None]
+    wanted_before = [reader.asked_before(table, "rank", e) for e in missing]  # notes them all
+    if language is None and not all(wanted_before):
         # A list not yet in memory would be read whole (every sheet with a common word
-        # scored) to keep only the few sheets with every idea: FTS5 joins the ideas itself
-        # and scores only those. Its bm25() of the AND is the same sum, phrase by phrase in
-        # the same order, as the lists give (with a language filter it is not: each list
-        # also counts the filter's term, so there the lists are read).
+        # scored) to keep only the few sheets with every idea: until a second query wants
+        # it, FTS5 joins the ideas itself and scores only those. Its bm25() of the AND is
+        # the same sum, phrase by phrase in the same order, as the lists give (with a
+        # language filter it is not: each list also counts the filter's term, so there the
+        # lists are read).
         return _top_all_sqlite(session, table, groups, limit)
     return impacts.top_all(
         [[reader.impact_list(table, "rank", e) for e in group] for group in expressions],
