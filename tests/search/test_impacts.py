@@ -176,3 +176,15 @@ def test_an_and_query_ranks_the_same_from_fts5_as_from_the_lists(store: Store) -
                 assert search_match.match_all(session, plan.groups, None, 10, focused) == cold
                 compared += bool(cold)
     assert compared >= 10
+
+
+def test_a_list_is_read_whole_only_when_a_second_query_wants_it(store: Store) -> None:
+    impacts.clear()
+    with store.session(write=False) as session:
+        groups = [[("spinal",)], [("headache",)]]
+        expression = search_match.fts5_expression([("spinal",)], None)
+        first = search_match.match_all(session, groups, None, 10)
+        reader = impacts.Reader(session, search_match.generation(session))
+        assert first and reader.kept("search_fts", "rank", expression) is None  # FTS5 ranked it
+        assert search_match.match_all(session, groups, None, 10) == first
+        assert reader.kept("search_fts", "rank", expression) is not None  # read and kept
