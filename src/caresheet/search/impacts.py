@@ -11,8 +11,8 @@ is above the most an unseen document could score (the sum of the next entry of e
 list; Fagin's threshold algorithm). Otherwise the depth grows. An AND query scores only the
 documents of its rarest group that every other group also has.
 An AND query without a language filter reads a list whole only once a second query wants
-it: until then ``match.match_all`` lets
-FTS5 rank an AND itself, which scores only the sheets with every idea.
+it: until then ``match.match_all`` lets FTS5 rank the AND itself, which scores only the
+sheets with every idea.
 
 The lists of one database belong to its index's change counter (``search_state.generation``):
 when it moves, all are dropped, so every process stays exact after any write, whoever made
