@@ -510,8 +510,11 @@ def test_the_test_ehr_launches_a_reference_smart_client(setup: Setup, page: Any)
     """The peer itself: npm fhirclient (client-js) does an EHR launch against the test EHR and
     reads the patient in context; were the peer not SMART, the tests above would prove little."""
     page.goto(f"{setup.ehr.fhir}/_test/app.html?iss={setup.ehr.fhir}&launch=L-ok")
-    page.wait_for_function("document.body.dataset.family || document.body.dataset.error",
-                           timeout=20_000)
+    # The client redirects (authorize, then back with a code): between two documents there is
+    # no body yet, so the wait must not read one that is not there.
+    page.wait_for_function(
+        "document.body && (document.body.dataset.family || document.body.dataset.error)",
+        timeout=20_000)
     assert page.evaluate("document.body.dataset.error") is None
     assert page.evaluate("document.body.dataset.family") == "Ruiz"
     assert page.evaluate("document.body.dataset.encounter") == "e1"
