@@ -30,7 +30,12 @@ def normalize_url(url: str) -> str:
 
 BASE_URL_ENV = "CARESHEET_BASE_URL"
 CDS_ANONYMOUS_ENV = "CARESHEET_CDS_ALLOW_ANONYMOUS"
-_TRUE = {"1", "true", "yes", "on"}
+_TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def is_true(value: object) -> bool:
+    """Whether a setting or a query flag says yes (``1``, ``true``, ``yes``, ``on``, any case)."""
+    return str(value or "").strip().lower() in _TRUE
 
 
 # Where ``caresheet serve`` listens by default: the base of links written outside any request
@@ -56,7 +61,7 @@ def link_base_url(env: Mapping[str, str] | None = None) -> str:
 
 def cds_allow_anonymous() -> bool:
     """Whether CDS Hooks calls without a JWT are served: for a test install only."""
-    return os.environ.get(CDS_ANONYMOUS_ENV, "").strip().lower() in _TRUE
+    return is_true(os.environ.get(CDS_ANONYMOUS_ENV))
 
 
 def site_url(request_base: str) -> str:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from caresheet import config
 from caresheet.errors import BadInputError
 
 TRUSTED_PROXIES_ENV = "CARESHEET_TRUSTED_PROXIES"
@@ -76,9 +77,7 @@ class TrustedProxies:
     def from_env(cls, env: Mapping[str, str] | None = None) -> TrustedProxies:
         e = os.environ if env is None else env
         given = e.get(TRUSTED_PROXIES_ENV, "")
-        if not given.strip() and e.get(DEPRECATED_ENV, "").strip().lower() in {
-            "1", "true", "yes", "on"
-        }:
+        if not given.strip() and config.is_true(e.get(DEPRECATED_ENV)):
             log.warning("%s is deprecated: set %s to your proxies' addresses (read as 1 hop)",
                         DEPRECATED_ENV, TRUSTED_PROXIES_ENV)
             return cls(hops=1)

@@ -31,14 +31,14 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from caresheet import guide
+from caresheet import config, guide
 from caresheet.care import reminders, safety_net
 from caresheet.care.timeline import when_words
 from caresheet.care.triage import Disposition
-from caresheet.i18n import _, gettext_for
+from caresheet.i18n import _, fallback_notice, gettext_for, language_name
 from caresheet.model.sheet import Sheet
 from caresheet.model.wording import wording_for
-from caresheet.render.html import environment, sheet_page
+from caresheet.render.html import environment, sheet_page, upper_first
 from caresheet.store.db import Store
 from caresheet.web.client import client_ip
 from caresheet.web.deps import (
@@ -59,9 +59,6 @@ KEPT_PREFIX = "k."  # answers of later steps, kept after going back: shown, neve
 RECENT_CHECKINS = 5
 
 
-# Each language's name in itself, for the switch (a Spanish reader looks for "Español").
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +83,7 @@ def view_for(request: Request, fields: Mapping[str, Any] | None = None) -> View:
     browser = (supported_language(tag)
                for tag in accepted_languages(request.headers.get("accept-language", "")))
     return View(lang=supported_language(str(given.get("lang") or "")),
-                large=str(given.get("large", "")).lower() in TRUE_WORDS,
+                large=config.is_true(given.get("large")),
                 browser=tuple(found for found in browser if found))
 
 
@@ -101,15 +98,11 @@ def opened_for(store: Store, token: str, request: Request, what: str, view: View
 def switches(opened: guide.Opened, view: View, path: str) -> dict[str, Any]:
     """The context of the language and print switches, and the query every link carries."""
     shown = opened.sheet.language
-    notice = None
-    if view.lang and view.lang != shown:
-        notice = _("This guide is not available in %(language)s yet. It is shown in "
-                   "%(shown)s.", view.lang or shown) % {
-            "language": LANGUAGE_NAMES.get(view.lang or "", view.lang),
-            "shown": LANGUAGE_NAMES.get(shown, shown)}
     return {
-        "view_query": view.query(shown), "large": view.large, "here": path, "notice": notice,
-        "other_languages": [(code, LANGUAGE_NAMES.get(code, code), view.query(code))
+        "view_query": view.query(shown), "large": view.large, "here": path,
+        "notice": fallback_notice(view.lang, shown) if view.lang and view.lang != shown else None,
+        # Each language named in itself: a Spanish reader looks for "Español".
+        "other_languages": [(code, upper_first(language_name(code, code)), view.query(code))
                             for code in opened.languages if code != shown and code in LANGUAGES],
         "print_switch": view.query(shown, large=not view.large),
     }
@@ -133,7 +126,7 @@ def link_ended_page(request: Request, gone: bool) -> HTMLResponse:
     handout's data. The error handler answers every such error under /h/ with it."""
     return render(request, "guide/gone.html", status=410 if gone else 404, gone=gone,
                   lang=page_language(request),
-                  large=str(request.query_params.get("large", "")).lower() in TRUE_WORDS)
+                  large=config.is_true(request.query_params.get("large")))
 
 
 def base_context(request: Request, opened: guide.Opened, token: str,
@@ -244,7 +237,7 @@ def switched_view(form: Mapping[str, Any], current: View) -> View | None:
     if language:
         return replace(current, lang=language)
     if kind == "large":
-        return replace(current, large=value in TRUE_WORDS)
+        return replace(current, large=config.is_true(value))
     return None
 
 

@@ -27,6 +27,7 @@ from urllib.parse import quote
 from fastapi import HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from caresheet import config
 from caresheet.team import accounts, audit, tokens
 from caresheet.team.accounts import Login, Role
 from caresheet.web.client import client_ip
@@ -39,7 +40,6 @@ CSRF_HEADER = "x-csrf-token"
 LOGIN_PATH = "/team/login"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def utcnow() -> dt.datetime:
@@ -50,7 +50,7 @@ def cookie_secure(request: Request) -> bool:
     """Whether cookies get the Secure flag (see the module docstring)."""
     setting = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower()
     if setting:
-        return setting in _TRUE
+        return config.is_true(setting)
     if request.url.scheme == "https":
         return True
     return (request.url.hostname or "") not in LOCAL_HOSTS

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from caresheet import outputs
+from caresheet import config, outputs
 from caresheet.config import site_url
 from caresheet.store.db import Store
 from caresheet.web.deps import get_outputs, get_store, page_language
@@ -43,7 +43,7 @@ def _params(request: Request) -> dict[str, str]:
 
 
 def _large(request: Request) -> bool:
-    return request.query_params.get("large", "").lower() in {"1", "true", "yes", "on"}
+    return config.is_true(request.query_params.get("large"))
 
 
 def public_url(request: Request, code: str, values: dict[str, str], lang: str) -> str:
