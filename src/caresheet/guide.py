@@ -349,23 +349,10 @@ def stop_prompts(session: Session, token: str, now: dt.datetime, ip: str | None)
     if not 16 <= len(token) <= 128:
         raise NotFoundError("there is no handout at this link")
     handout = rows.by_token_hash(session, hash_token(token))
-    rows.stop_prompts(session, handout.id, now)
+    rows.set_prompts_stopped(session, [handout.id], now)
     audit.record(session, audit.PATIENT, "prompts.stopped", f"handout:{handout.id}", ip,
                  None, now)
     return handout
-
-
-def stop_prompts_by_phone(session: Session, phone: str, now: dt.datetime,
-                          ip: str | None) -> list[int]:
-    """A text message's STOP: the prompts of every open handout reachable at ``phone`` stop,
-    as ``stop_prompts`` does for one. Audited per handout; the number is in no record."""
-    return _set_prompts_by_phone(session, phone, now, ip, stop=True)
-
-
-def resume_prompts_by_phone(session: Session, phone: str, now: dt.datetime,
-                            ip: str | None) -> list[int]:
-    """A text message's START: prompts of the open handouts at ``phone`` may go out again."""
-    return _set_prompts_by_phone(session, phone, now, ip, stop=False)
 
 
 def answer_text(session: Session, phone: str, body: str, now: dt.datetime,
@@ -377,18 +364,19 @@ def answer_text(session: Session, phone: str, body: str, now: dt.datetime,
     The answer is in the language of their latest open handout, else English.
     """
     reply = inbound.meaning(body)
-    if reply is inbound.Reply.STOP:
-        handout_ids = stop_prompts_by_phone(session, phone, now, ip)
-    elif reply is inbound.Reply.START:
-        handout_ids = resume_prompts_by_phone(session, phone, now, ip)
-    else:
+    if reply is inbound.Reply.OTHER:
         handout_ids = rows.open_ids_by_phone(session, phone, now)
+    else:
+        handout_ids = _set_prompts_by_phone(session, phone, now, ip,
+                                            stop=reply is inbound.Reply.STOP)
     language = rows.get(session, handout_ids[-1]).language if handout_ids else None
     return inbound.answer(reply, language)
 
 
 def _set_prompts_by_phone(session: Session, phone: str, now: dt.datetime, ip: str | None,
                           *, stop: bool) -> list[int]:
+    """Stop (or resume) the prompts of every open handout reachable at ``phone``, as
+    ``stop_prompts`` does for one; audited per handout, the number in no record."""
     handout_ids = rows.open_ids_by_phone(session, phone, now)
     rows.set_prompts_stopped(session, handout_ids, now if stop else None)
     action = "prompts.stopped" if stop else "prompts.resumed"

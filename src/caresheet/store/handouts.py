@@ -266,15 +266,6 @@ def revoke(session: Session, handout_id: int, now: dt.datetime) -> None:
         get(session, handout_id)  # raises NotFoundError when it does not exist
 
 
-def stop_prompts(session: Session, handout_id: int, now: dt.datetime) -> None:
-    """Record that the patient wants no more follow-up prompts (the first time is kept)."""
-    session.execute(
-        update(HandoutRow)
-        .where(HandoutRow.id == handout_id, HandoutRow.prompts_stopped_at.is_(None))
-        .values(prompts_stopped_at=now)
-    )
-
-
 def open_ids_by_phone(session: Session, phone: str, now: dt.datetime) -> list[int]:
     """The open handouts (neither revoked nor expired at ``now``) reachable at ``phone``.
 
