@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,17 +102,24 @@ def _fts5_top(store: Store, plan: search.Plan, language: str | None) -> list[int
     return [row[0] for row in rows]
 
 
-def test_the_lists_rank_as_fts5_does_for_every_relevance_query(store: Store) -> None:
+def _relevance_plans(session: Any) -> list[tuple[str, Any]]:
+    """Each query of the relevance table that has words, with the search plan made for it."""
     queries = [line.split("\t")[0] for line in RELEVANCE.read_text(encoding="utf-8").splitlines()
                if line.strip() and not line.startswith("#")]
+    dictionary = search.term_dictionary(session)
+    plans = []
+    for query in queries:
+        words = search.words(search.clean(query))
+        if words:
+            plans.append((query, search.plan_query(words, None, dictionary,
+                                                   search.vocabulary())))
+    return plans
+
+
+def test_the_lists_rank_as_fts5_does_for_every_relevance_query(store: Store) -> None:
     compared = 0
     with store.session(write=False) as session:
-        dictionary = search.term_dictionary(session)
-        for query in queries:
-            words = search.words(search.clean(query))
-            if not words:
-                continue
-            plan = search.plan_query(words, None, dictionary, search.vocabulary())
+        for query, plan in _relevance_plans(session):
             if not plan.phrases:
                 continue
             for language in (None, "en", "es"):
@@ -155,14 +163,9 @@ def test_a_tie_at_the_threshold_goes_to_the_lower_id_unseen_or_not() -> None:
 def test_an_and_query_ranks_the_same_from_fts5_as_from_the_lists(store: Store) -> None:
     """Lists not yet in memory: FTS5 ranks the AND itself; once they are, the lists do. The
     two give the same documents with the same scores, for every relevance query."""
-    queries = [line.split("\t")[0] for line in RELEVANCE.read_text(encoding="utf-8").splitlines()
-               if line.strip() and not line.startswith("#")]
     compared = 0
     with store.session(write=False) as session:
-        dictionary = search.term_dictionary(session)
-        for query in queries:
-            words = search.words(search.clean(query))
-            plan = search.plan_query(words, None, dictionary, search.vocabulary())
+        for _query, plan in _relevance_plans(session):
             if len(plan.groups) < 2:
                 continue
             for focused in (plan.focused, frozenset()):

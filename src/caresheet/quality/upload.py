@@ -58,7 +58,6 @@ def check_upload(name: str, text: str, base: Sheet | None) -> CheckedUpload:
         return CheckedUpload(problems, error=str(error))
 
 
-
 def warm_up() -> None:
     """Load the parser and the linter (and their word lists) once, in a worker process that
     is starting, so the first upload is not the one that waits for them."""
