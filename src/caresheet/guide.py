@@ -300,8 +300,7 @@ def open_handout(store: Store, token: str, now: dt.datetime, what: str, ip: str 
         readable = readable_in(store, session, handout)
         preferred = normalize(handout.contact.language) if handout.contact.language else None
         wanted = [language, preferred, *browser]
-        sheet = next((readable[w] for w in wanted if w in readable),
-                     pinned_sheet(store, session, handout))
+        sheet = next((readable[w] for w in wanted if w in readable), readable[handout.language])
         recent = rows.checkins(session, handout.id, recent_checkins) if recent_checkins else []
         record_read(session, handout, what, ip, now)
     return Opened(handout=handout, sheet=sheet,
@@ -416,9 +415,10 @@ def stored_sheet(store: Store, session: Session, sheet_version_id: int) -> Sheet
 def readable_in(store: Store, session: Session, handout: Handout) -> dict[str, Sheet]:
     """The handout's sheet in each language the patient may read it in, by language.
 
-    The pinned version always; besides it, in each other language, the newest published
-    version whose rules, findings and times are the pinned one's (``same_logic``), so
-    switching language never changes what the patient is told to do. A language with no
+    The pinned version always (under ``handout.language``); besides it, in each other
+    language, the newest published version whose rules, findings and times are the pinned
+    one's (``same_logic``), so switching language never changes what the patient is told to
+    do. A language with no
     such version (its translation follows other rules) is not offered.
     """
     pinned = pinned_sheet(store, session, handout)
@@ -516,8 +516,8 @@ def submit_check_in(store: Store, token: str, raw_answers: Mapping[str, str],
 
     def work(session: Session) -> CheckinOutcome:
         handout = open_link(session, token, now)
-        sheet = readable_in(store, session, handout).get(
-            language or "", pinned_sheet(store, session, handout))
+        readable = readable_in(store, session, handout)
+        sheet = readable.get(language or "", readable[handout.language])
         hours = hours_for_triage(handout, now)
         disposition = decide(sheet, read_answers(sheet, raw_answers), hours, handout.params)
         triaged.append(disposition)
