@@ -418,8 +418,7 @@ def readable_in(store: Store, session: Session, handout: Handout) -> dict[str, S
     The pinned version always (under ``handout.language``); besides it, in each other
     language, the newest published version whose rules, findings and times are the pinned
     one's (``same_logic``), so switching language never changes what the patient is told to
-    do. A language with no
-    such version (its translation follows other rules) is not offered.
+    do. A language with no such version (its translation follows other rules) is not offered.
     """
     pinned = pinned_sheet(store, session, handout)
     found = {pinned.language: pinned}
