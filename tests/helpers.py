@@ -44,6 +44,7 @@ CHROMIUM_ARGS = [
 ]
 POSTGRES_ENV = "CARESHEET_TEST_POSTGRES_URL"
 DATABASE_ENV = "CARESHEET_DATABASE_URL"
+PDF_WORKERS_ENV = "CARESHEET_PDF_WORKERS"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -257,7 +258,9 @@ class LiveServer:
         port: int | None = None,
         init: bool = True,
         serve_args: Sequence[str] = (),
-        startup_timeout: float = 20.0,
+        # A start takes 2 s on a quiet machine; under the whole suite on 2 cores, with other
+        # servers' workers warming, CI once saw one pass 20 s before its first line.
+        startup_timeout: float = 90.0,
         init_timeout: float = 180.0,
     ) -> None:
         self.db_url = db_url
@@ -271,6 +274,9 @@ class LiveServer:
         self.startup_timeout = startup_timeout
         self.init_timeout = init_timeout
         self.env = {
+            # One worker process each: many test servers run at once, and each worker spends
+            # 2 s of CPU warming up at start. Tests that need more set it in ``env``.
+            PDF_WORKERS_ENV: "1",
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             DATABASE_ENV: db_url,

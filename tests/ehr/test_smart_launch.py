@@ -166,9 +166,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     ehr = start_ehr("RS256")
     try:
         folder = Path(tmp_path_factory.mktemp("smart"))
-        # A longer start-up wait than the default: this module runs beside a busy suite.
-        with LiveServer(f"sqlite:///{folder}/caresheet.db", workdir=folder,
-                        startup_timeout=90) as server:
+        with LiveServer(f"sqlite:///{folder}/caresheet.db", workdir=folder) as server:
             for args in (
                 ["clinic", "add", "North", "--phone", "555-0100", "--time-zone",
                  "America/New_York"],

@@ -51,7 +51,7 @@ def test_two_processes_deliver_every_message_once_and_wake_on_notify(
 ) -> None:
     smtp = SmtpSink().start()
     try:
-        server = live_server(postgres_url, serve_args=["--workers", "2"], startup_timeout=90,
+        server = live_server(postgres_url, serve_args=["--workers", "2"],
                              env={
             "CARESHEET_SMTP_HOST": "127.0.0.1", "CARESHEET_SMTP_PORT": str(smtp.port),
             "CARESHEET_SMTP_FROM": "caresheet@clinic.example",
