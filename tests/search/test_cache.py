@@ -16,6 +16,8 @@ from sqlalchemy import event
 from caresheet import search, sheets
 from caresheet.library import LIBRARY_DIR
 from caresheet.search import cache as search_cache
+from caresheet.search import match as matching
+from caresheet.search.snippets import snippet
 from caresheet.store.db import Store
 from helpers import import_published
 
@@ -165,3 +167,34 @@ def test_the_cache_keeps_at_most_its_size() -> None:
     assert len(answers) == 2 and answers.get((7, "q0", None, 20)) is None
     answers.put((8, "q", None, 20), "new")  # a newer index: older answers go at once
     assert len(answers) == 1
+
+
+def test_the_cache_keeps_at_most_its_weight() -> None:
+    answers = search_cache.Answers(size=10, weight=100)
+    answers.put((7, "a", None, 20), "a", 60)
+    answers.put((7, "b", None, 20), "b", 30)
+    answers.put((7, "c", None, 20), "c", 30)  # 120 in all: the oldest goes
+    assert answers.get((7, "a", None, 20)) is None
+    assert answers.get((7, "b", None, 20)) == "b" and answers.get((7, "c", None, 20)) == "c"
+    answers.put((7, "huge", None, 20), "huge", 500)  # alone over the bound: kept, alone
+    assert len(answers) == 1 and answers.get((7, "huge", None, 20)) == "huge"
+
+
+def test_snippets_are_made_when_read_and_are_the_same(store: Store, tmp_path: Path) -> None:
+    with store.session() as session:
+        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+    query = "spinal tap headache"
+    with store.session(write=False) as session:
+        hit = search.search(session, query, limit=50).hits[0]
+        (document,) = matching.by_sheet_code(session, "P586", "en")
+        plan = search.plan_query(search.words(query), None, search.term_dictionary(session),
+                                 search.vocabulary())
+    # Nothing made yet: a picker that shows titles only never pays for it.
+    assert hit.made_snippet.pending_chars >= len(document.body)
+    shown = hit.snippet
+    assert hit.made_snippet.pending_chars == 0 and hit.snippet is shown  # made once, kept
+    assert shown == snippet(document.aliases, document.body, plan.marks, "en", "Also called")
+    assert "<mark>" in shown
+    with store.session(write=False) as session:
+        again = search.search(session, query, limit=50).hits[0]
+    assert again.snippet is shown  # the cached answer holds the snippet made

@@ -35,7 +35,7 @@ from caresheet.search.plan import (
     term_dictionary,
     vocabulary_words,
 )
-from caresheet.search.snippets import snippet
+from caresheet.search.snippets import Snippet
 from caresheet.search.typos import max_edits
 from caresheet.search.vocabulary import vocabulary
 from caresheet.store.sheets import StoredSheet, get_by_id
@@ -62,11 +62,15 @@ class Hit:
     language: str
     title: str
     score: float
-    snippet: Markup
+    made_snippet: Snippet  # made when first read (``snippet``)
     status: str
     version: int
     sheet_version_id: int
     reason: str  # "code", "clinical_code" or "text"
+
+    @property
+    def snippet(self) -> Markup:
+        return self.made_snippet.html()
 
     def as_json(self) -> dict[str, Any]:
         """The four fields of ``caresheet search --json``."""
@@ -166,7 +170,9 @@ def search(
         return replace(cached, hits=list(cached.hits))  # a caller may change its own list
     results = _search(session, text, language, limit, generation)
     if answers is not None:
-        answers.put(key, replace(results, hits=list(results.hits)))
+        # Weighed by the sheet text its snippets hold until they are made.
+        held = sum(hit.made_snippet.pending_chars for hit in results.hits)
+        answers.put(key, replace(results, hits=list(results.hits)), held)
     return results
 
 
@@ -194,17 +200,14 @@ def _hit(
     document: matching.Indexed, score: float, reason: str, marks: list[Phrase],
     expanded: list[Phrase] | None = None,
 ) -> Hit:
-    also = _also_called(document.language)
-    shown = snippet(document.aliases, document.body, marks, document.language, also)
-    if expanded and "<mark>" not in shown:
-        # Found through a lay word or synonym: mark that instead of the typed words.
-        shown = snippet(document.aliases, document.body, expanded, document.language, also)
+    shown = Snippet(document.aliases, document.body, marks, expanded or [], document.language,
+                    _also_called(document.language))
     return Hit(
         code=document.code,
         language=document.language,
         title=document.title,
         score=score,
-        snippet=shown,
+        made_snippet=shown,
         status=document.status,
         version=document.version,
         sheet_version_id=document.sheet_version_id,

@@ -1,7 +1,9 @@
 """Snippets: the best line of a sheet for a query, with the matched words marked.
 
 Built in Python from the sheet's own text, so SQLite and PostgreSQL show the same snippet;
-every piece of sheet text is escaped before ``<mark>`` goes around it.
+every piece of sheet text is escaped before ``<mark>`` goes around it. A search hit carries a
+``Snippet`` that is made the first time it is read: the sheet picker and the Infobutton never
+show one, and on a results page making them was most of a search's time.
 """
 
 from __future__ import annotations
@@ -235,3 +237,45 @@ def snippet(
         return mark(_shorten(best[1], arranged, language), arranged, language)[0]
     first = next((line for line in raw_lines if line.strip()), "")
     return mark(_shorten(first, (), language), (), language)[0]
+
+
+class Snippet:
+    """One hit's snippet, made when first read and then kept (its inputs let go).
+
+    Safe to read from several threads at once (a cached answer is shared): at worst two make
+    the same text.
+    """
+
+    __slots__ = ("_inputs", "_made")
+
+    def __init__(self, aliases: Sequence[str], body: str, marks: Sequence[Phrase],
+                 expanded: Sequence[Phrase], language: str, also_called: str) -> None:
+        self._made: Markup | None = None
+        self._inputs: tuple[Sequence[str], str, Sequence[Phrase], Sequence[Phrase], str,
+                            str] | None = (aliases, body, marks, expanded, language, also_called)
+
+    @property
+    def pending_chars(self) -> int:
+        """How much sheet text this snippet holds until it is made (0 once it is)."""
+        inputs = self._inputs
+        return 0 if inputs is None else len(inputs[1]) + sum(map(len, inputs[0]))
+
+    def html(self) -> Markup:
+        made = self._made
+        if made is not None:
+            return made
+        inputs = self._inputs
+        if inputs is None:  # another thread made it between the two reads
+            assert self._made is not None
+            return self._made
+        aliases, body, marks, expanded, language, also_called = inputs
+        made = snippet(aliases, body, marks, language, also_called)
+        if expanded and "<mark>" not in made:
+            # Found through a lay word or synonym: mark that instead of the typed words.
+            made = snippet(aliases, body, expanded, language, also_called)
+        self._made = made
+        self._inputs = None
+        return made
+
+    def __str__(self) -> str:
+        return str(self.html())

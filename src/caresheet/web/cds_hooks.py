@@ -11,18 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from caresheet import config
 from caresheet.ehr import cds_hooks, clients
 from caresheet.ehr.jwks import KeySets
 from caresheet.store.db import Store
-from caresheet.web.deps import get_store
+from caresheet.web.deps import StoreDep
 from caresheet.web.errors import error_body, register_renderer
 
 router = APIRouter(prefix="/cds-services", tags=["cds-hooks"])
-StoreDep = Annotated[Store, Depends(get_store)]
 ServiceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9\-]{1,64}$")]
 # One cache of client key sets per process; keys are public, a restart only refetches them.
 KEYS = KeySets()

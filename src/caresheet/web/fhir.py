@@ -39,7 +39,7 @@ from caresheet.team import tokens
 from caresheet.team.accounts import Role, User
 from caresheet.web.cds_hooks import KEYS, site_url
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_outputs, get_store
+from caresheet.web.deps import StoreDep, get_outputs
 from caresheet.web.errors import register_renderer
 from caresheet.web.security import current_login
 from caresheet.web.sheets import cached_response
@@ -54,7 +54,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The id is not valid (OperationOutcome)", "content": {MEDIA_TYPE: {}}},
     404: {"description": "No sheet with this id (OperationOutcome)", "content": {MEDIA_TYPE: {}}},
 }
-StoreDep = Annotated[Store, Depends(get_store)]
 ResourceId = Annotated[
     str, Path(pattern=r"^[A-Za-z0-9\-\.]{1,64}$", description="P586, or P586-es for Spanish")
 ]

@@ -27,7 +27,7 @@ from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -43,16 +43,15 @@ from caresheet.store.db import Store
 from caresheet.web.client import client_ip
 from caresheet.web.deps import (
     LANGUAGES,
+    StoreDep,
     accepted_languages,
     chrome_for,
-    get_store,
     page_language,
     supported_language,
 )
 
 router = APIRouter()
 
-StoreDep = Annotated[Store, Depends(get_store)]
 CheckinId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # within every database's integer
 ANSWER_PREFIX = "a."
 KEPT_PREFIX = "k."  # answers of later steps, kept after going back: shown, never triaged

@@ -26,17 +26,15 @@ from caresheet.care.triage import Disposition
 from caresheet.config import site_url
 from caresheet.model.contact import checked
 from caresheet.model.sheet import Tier
-from caresheet.store.db import Store
 from caresheet.store.handouts import Checkin, Handout
 from caresheet.team.accounts import Login, Role
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store
+from caresheet.web.deps import StoreDep
 from caresheet.web.errors import ErrorBody
 from caresheet.web.guide import RECENT_CHECKINS, now
 from caresheet.web.security import require_role
 
 router = APIRouter(prefix="/api/handouts", tags=["handouts"])
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -20,16 +19,14 @@ from caresheet import outputs, search
 from caresheet.config import site_url
 from caresheet.errors import NotFoundError
 from caresheet.render import infobutton as ib
-from caresheet.store.db import Store
 from caresheet.store.sheets import StoredSheet
-from caresheet.web.deps import get_store
+from caresheet.web.deps import StoreDep
 from caresheet.web.errors import register_renderer
 
 router = APIRouter(tags=["infobutton"])
 XML = "application/atom+xml; charset=utf-8"
 JSON = "application/json"
 TEXT_LIMIT = 5
-StoreDep = Annotated[Store, Depends(get_store)]
 
 
 def _error(request: Request, status: int, code: str, message: str) -> Response:

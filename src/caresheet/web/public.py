@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from caresheet import search as search_core
 from caresheet.i18n import gettext_for, language_name, per_language
-from caresheet.store.db import Store
 from caresheet.web.deps import (
     LANGUAGES,
-    get_store,
+    StoreDep,
     page_context,
     page_language,
     supported_language,
@@ -105,7 +104,6 @@ def words_for(language: str) -> PublicWords:
     )
 
 
-StoreDep = Annotated[Store, Depends(get_store)]
 QueryText = Annotated[str, Query(description="a sheet code (P586) or words")]
 LangFilter = Annotated[
     str | None, Query(description="only sheets in this language: en or es")

@@ -16,13 +16,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from caresheet import config, outputs
 from caresheet.config import site_url
 from caresheet.store.db import Store
-from caresheet.web.deps import get_outputs, get_store, page_language
+from caresheet.web.deps import StoreDep, get_outputs, page_language
 
 router = APIRouter()
 
@@ -32,7 +32,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "A param, format or option is not valid (the message says which)."},
     404: {"description": "No sheet has this code."},
 }
-StoreDep = Annotated[Store, Depends(get_store)]
 # A sheet's public forms change only with a new version; a proxy may keep them briefly.
 PUBLIC_CACHE = "public, max-age=300"
 Code = Annotated[str, Path(pattern=r"^[A-Za-z][A-Za-z0-9]{1,15}$", description="e.g. P586")]

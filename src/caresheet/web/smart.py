@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -26,14 +26,13 @@ from caresheet.render import qr
 from caresheet.store import sheets
 from caresheet.store.db import Store
 from caresheet.web.client import client_ip
-from caresheet.web.deps import get_store, page_context, supported_language, templates
+from caresheet.web.deps import StoreDep, page_context, supported_language, templates
 from caresheet.web.security import cookie_secure, utcnow
 from caresheet.web.team_handouts import PARAM_PREFIX, _days, default_zone, param_fields
 from caresheet.web.team_pages import PRIVATE_HEADERS
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "caresheet_smart"
-StoreDep = Annotated[Store, Depends(get_store)]
 Text = Annotated[str | None, Query(max_length=2000)]
 
 
