@@ -18,6 +18,8 @@ Printed: import time per store, then p50/p95/p99 latency of the same 1,000 queri
   warm-up queries: the impact lists of the phrases are read from FTS5 as the pass needs them,
   and kept, as a server keeps them;
 - ``search() warm lists``: the same again, every answer a miss but every impact list in memory;
+- ``search() + snippets``: the same again, and every hit's snippet read, as a results page
+  does (a hit makes its snippet when first read; the picker and the Infobutton never do);
 - ``search() cached``: the same queries once more after they were all answered once: every one
   a hit in the frequent-query cache (keyed by the index's change counter);
 - ``index``: only the full-text query of the planned phrases, which is what tantivy does;
@@ -351,8 +353,12 @@ def bench_store(label: str, store: Store, queries: Sequence[str], planned: Plann
             search_cache.clear()
             return search.search(session, query, limit=10)
 
+        def shown(query: str) -> list[str]:
+            return [str(hit.snippet) for hit in uncached(query).hits]
+
         row("search() cold", timed_pair(uncached, tantivy, queries))
         row("search() warm lists", timed_pair(uncached, tantivy, queries))
+        row("search() + snippets", timed_pair(shown, tantivy, queries))
         search_cache.clear()
         for query in queries:  # every answer into the cache (it holds more than 1,000)
             search.search(session, query, limit=10)
@@ -491,6 +497,7 @@ def main() -> None:
     index, cold = ratio("SQLite index"), ratio("SQLite search() cold")
     print(f"\nratios (p95, paired): SQLite index / tantivy {index:.2f} (target <= 1); "
           f"SQLite search() cold / tantivy {cold:.2f} (target <= 2); "
+          f"SQLite search() + snippets / tantivy {ratio('SQLite search() + snippets'):.2f}; "
           f"SQLite search() cached / tantivy {ratio('SQLite search() cached'):.2f}")
     print(f"targets: SQLite index p95 <= tantivy p95: {'yes' if index <= 1 else 'NO'}; "
           f"SQLite search() cold p95 <= 2x tantivy p95: {'yes' if cold <= 2 else 'NO'}; "
