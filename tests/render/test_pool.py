@@ -14,13 +14,13 @@ import pytest
 from caresheet.errors import ServerBusyError
 from caresheet.model.sheet import Sheet
 from caresheet.render.html import render_print, sheet_page
-from caresheet.render.pdf import html_to_pdf, warm_up
-from caresheet.render.pool import WorkPool
+from caresheet.render.pdf import html_to_pdf
+from caresheet.render.pool import WORKER_NICENESS, WorkPool, start_worker
 
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[WorkPool]:
-    started = WorkPool(workers=1, queue=1, initializer=warm_up)
+    started = WorkPool(workers=1, queue=1, initializer=start_worker)
     started.warm()
     yield started
     started.close()
@@ -37,6 +37,11 @@ def test_any_module_level_function_runs_in_a_worker(pool: WorkPool) -> None:
     worker_pids = {p.pid for p in pool._pool()._processes.values()}
     assert pool.run(os.getpid) in worker_pids
     assert asyncio.run(pool.run_async(os.getpid)) in worker_pids
+
+
+def test_workers_run_at_a_lower_cpu_priority_than_the_server(pool: WorkPool) -> None:
+    # os.nice(0) reads the niceness without changing it.
+    assert pool.run(os.nice, 0) == min(os.nice(0) + WORKER_NICENESS, 19)
 
 
 def test_past_the_bound_a_request_is_refused_at_once(pool: WorkPool, p586: Sheet) -> None:

@@ -20,7 +20,9 @@ minutes and ties up a server thread meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +35,9 @@ from caresheet.render.pdf import html_to_pdf, warm_up
 
 P = ParamSpec("P")
 R = TypeVar("R")
+# How much lower a worker's CPU priority is than the server's (``nice``): when PDFs keep every
+# core busy, the process answering requests still runs first.
+WORKER_NICENESS = 10
 
 
 def _started() -> None:
@@ -132,6 +137,17 @@ class WorkPool:
             executor.shutdown(wait=False, cancel_futures=True)
 
 
+def start_worker() -> None:
+    """Each worker's first act: step back in CPU priority, then warm WeasyPrint.
+
+    Without the lower priority, eight clients asking for new PDFs on two cores left the
+    server process a third of the CPU, and ``/healthz`` waited behind typesetting.
+    """
+    with contextlib.suppress(OSError):  # a platform without nice(): equal priority, still works
+        os.nice(WORKER_NICENESS)
+    warm_up()
+
+
 _shared: WorkPool | None = None
 _shared_lock = threading.Lock()
 
@@ -141,7 +157,7 @@ def shared() -> WorkPool:
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = WorkPool(config.pdf_workers(), config.pdf_queue(), initializer=warm_up)
+            _shared = WorkPool(config.pdf_workers(), config.pdf_queue(), initializer=start_worker)
         return _shared
 
 
