@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
@@ -210,12 +211,14 @@ class Cache:
     def get_or_render(self, wanted: Wanted, lang: str | None) -> Output:
         """The rendition, from the cache when any process made it before, else made now."""
         asked = normalize(lang)
+        # The version's row first, on a bare connection: most requests end in memory here.
+        with self.store.reading() as connection:
+            ref, shown = _locate(connection, wanted.code, asked, wanted.fallback)
+        key = cache_key(ref, asked, wanted)
+        remembered = self._recall(key)
+        if remembered is not None:
+            return remembered
         with self.store.session(write=False) as session:
-            ref, shown = _locate(session, wanted.code, asked, wanted.fallback)
-            key = cache_key(ref, asked, wanted)
-            remembered = self._recall(key)
-            if remembered is not None:
-                return remembered
             row = rendered.get(session, key, utcnow()) if self.max_bytes else None
             if row is None:
                 found = Found(stored_sheets.get_by_id(session, ref.id), asked,
@@ -286,7 +289,7 @@ class Cache:
                 self._memory_bytes -= len(dropped.body)
 
 
-def _locate(session: Session, code: str, asked: str, fallback: bool
+def _locate(session: Session | Connection, code: str, asked: str, fallback: bool
             ) -> tuple[stored_sheets.VersionRef, str]:
     """The current version in ``asked``, else (with ``fallback``) in English."""
     try:

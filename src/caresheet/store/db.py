@@ -37,6 +37,7 @@ CONNECT_TIMEOUT_SECONDS = 10
 MIGRATION_LOCK_KEY = 5_860_001
 _BEGIN_OPTION = "caresheet_sqlite_begin"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SQLITE_POOL_SIZE = 20
 
 
 class Store:
@@ -104,6 +105,18 @@ class Store:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A Core connection in one read-only transaction, for the hot read paths that need
+        no ORM (a cached page's look-up): it costs a third of what a session does."""
+        try:
+            with self._reader.connect() as connection, connection.begin():
+                yield connection
+        except (OperationalError, InterfaceError) as error:
+            raise StoreUnavailableError(
+                f"the database {self.display_url} failed: {_first_line(error.orig)}"
+            ) from error
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -153,6 +166,10 @@ def _create_engine(url: URL) -> Engine:
         options["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
         if not url.database or url.database == ":memory:":
             options["poolclass"] = StaticPool  # one in-memory database, shared
+        else:
+            # Connections past the pool's size are opened and closed for each use; a
+            # SQLite connection is cheap to keep, one per thread that may read at once.
+            options["pool_size"] = SQLITE_POOL_SIZE
     elif backend == "postgresql":
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         options["pool_pre_ping"] = True

@@ -19,12 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Sheet, Status
-from caresheet.store.tables import LibrarySetting, SheetReview, SheetVersion
+from caresheet.store.tables import LibrarySetting, SheetReview, SheetVersion, table_of
 
 ImportAction = Literal["created", "new_version", "unchanged"]
 # Every caresheet process takes this PostgreSQL advisory lock to import, so two imports of
@@ -233,8 +233,9 @@ class VersionRef:
     status: str
 
 
-def current_ref(session: Session, code: str, language: str = "en") -> VersionRef:
-    """The row id and status of ``current``'s choice: one small query, no document parsed."""
+def current_ref(session: Session | Connection, code: str, language: str = "en") -> VersionRef:
+    """The row id and status of ``current``'s choice: one small query, no document parsed;
+    on a Core connection (``Store.reading``) too, as a cached page's look-up does."""
     code, language = _key(code, language)
     chosen = _current_of(_version_rows(session, code, language))
     if chosen is None:
@@ -298,7 +299,7 @@ def versions(session: Session, code: str, language: str = "en") -> list[StoredSh
     return [_stored(r) for r in rows]
 
 
-def published_languages(session: Session, code: str) -> list[str]:
+def published_languages(session: Session | Connection, code: str) -> list[str]:
     """The languages a sheet has a published version in, sorted."""
     code = code.strip().upper()
     found = session.scalars(
@@ -309,7 +310,7 @@ def published_languages(session: Session, code: str) -> list[str]:
     return sorted(found)
 
 
-def languages(session: Session, code: str) -> list[str]:
+def languages(session: Session | Connection, code: str) -> list[str]:
     """The languages a sheet has any stored version in, sorted."""
     code = code.strip().upper()
     found = session.scalars(
@@ -431,12 +432,18 @@ def _latest_of(rows: list[_Brief]) -> _Brief | None:
     return visible[-1] if visible else None
 
 
-def _version_rows(session: Session, code: str, language: str) -> list[_Brief]:
-    result = session.execute(
-        select(SheetVersion.id, SheetVersion.version, SheetVersion.status)
-        .where(SheetVersion.code == code, SheetVersion.language == language)
-        .order_by(SheetVersion.version)
-    )
+_VERSIONS = table_of(SheetVersion)
+# Built once: building a statement costs more than running it, and this one runs on every
+# cached page.
+_VERSION_ROWS = (
+    select(_VERSIONS.c.id, _VERSIONS.c.version, _VERSIONS.c.status)
+    .where(_VERSIONS.c.code == bindparam("code"), _VERSIONS.c.language == bindparam("language"))
+    .order_by(_VERSIONS.c.version)
+)
+
+
+def _version_rows(session: Session | Connection, code: str, language: str) -> list[_Brief]:
+    result = session.execute(_VERSION_ROWS, {"code": code, "language": language})
     return [_Brief(r.id, r.version, r.status) for r in result]
 
 
@@ -455,7 +462,7 @@ def _key(code: str, language: str) -> tuple[str, str]:
 
 
 def _not_found(
-    session: Session, code: str, language: str, *, published_only: bool = False
+    session: Session | Connection, code: str, language: str, *, published_only: bool = False
 ) -> NotFoundError:
     others = published_languages(session, code) if published_only else languages(session, code)
     if others:
