@@ -5,6 +5,7 @@
 #   fonts-dejavu-core, fonts-liberation   fallback fonts for pages and PDFs
 #   libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0   WeasyPrint's native libraries
 #   wrk                            the HTTP load generator of bench/serve.py
+#   pgbouncer                      tests/store/test_pgbouncer.py (transaction pooling)
 # A machine that already has them all does nothing (one dpkg query).
 # Not root and something missing: print the command; fail only when CI=true.
 set -euo pipefail
@@ -18,6 +19,7 @@ PACKAGES=(
     libpangoft2-1.0-0
     libharfbuzz-subset0
     wrk
+    pgbouncer
 )
 
 missing=()

@@ -111,7 +111,7 @@ def test_the_dockerfile_installs_only_packages_the_project_lists() -> None:
 
 
 @pytest.mark.parametrize("needle", ["pg_dump", ".backup", "caresheet init --no-samples",
-                                    "CARESHEET_NOTIFY_LISTEN=off", "Strict-Transport-Security",
+                                    "CARESHEET_PGBOUNCER=on", "Strict-Transport-Security",
                                     "caresheet serve --host 127.0.0.1 --port 8000 --workers"])
 def test_the_guide_covers(needle: str) -> None:
     assert needle in DOC

@@ -79,6 +79,7 @@ CACHE_MB_ENV = "CARESHEET_CACHE_MB"
 PDF_WORKERS_ENV = "CARESHEET_PDF_WORKERS"
 PDF_QUEUE_ENV = "CARESHEET_PDF_QUEUE"
 NOTIFY_LISTEN_ENV = "CARESHEET_NOTIFY_LISTEN"
+PGBOUNCER_ENV = "CARESHEET_PGBOUNCER"
 NOTIFY_POLL_ENV = "CARESHEET_NOTIFY_POLL"
 DEFAULT_CACHE_MB = 256
 
@@ -113,14 +114,25 @@ def pdf_queue() -> int:
     return int(_number(PDF_QUEUE_ENV, 4.0 * pdf_workers(), least=0))
 
 
+def behind_pgbouncer() -> bool:
+    """Whether the database URL points at PgBouncer in transaction mode (CARESHEET_PGBOUNCER).
+
+    There each transaction may run on another server connection, so psycopg's prepared
+    statements (made on one connection, then used on whichever comes next) fail with
+    "prepared statement does not exist", and a LISTEN ends with its transaction.
+    """
+    return is_true(os.environ.get(PGBOUNCER_ENV))
+
+
 def notify_listen() -> bool:
     """Whether the notification worker waits on PostgreSQL LISTEN (CARESHEET_NOTIFY_LISTEN).
 
-    Off behind PgBouncer in transaction mode, where a LISTEN does not survive the transaction:
-    the worker then polls every CARESHEET_NOTIFY_POLL seconds.
+    Off behind PgBouncer in transaction mode (by default when CARESHEET_PGBOUNCER is on),
+    where a LISTEN does not survive the transaction: the worker then polls every
+    CARESHEET_NOTIFY_POLL seconds.
     """
-    return os.environ.get(NOTIFY_LISTEN_ENV, "on").strip().lower() not in {
-        "0", "false", "no", "off"}
+    value = os.environ.get(NOTIFY_LISTEN_ENV, "").strip()
+    return is_true(value) if value else not behind_pgbouncer()
 
 
 def notify_poll_seconds() -> float:

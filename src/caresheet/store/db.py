@@ -25,6 +25,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+from caresheet.config import behind_pgbouncer
 from caresheet.errors import BadInputError, StoreUnavailableError
 
 if TYPE_CHECKING:
@@ -172,6 +173,8 @@ def _create_engine(url: URL) -> Engine:
             options["pool_size"] = SQLITE_POOL_SIZE
     elif backend == "postgresql":
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        if behind_pgbouncer():
+            options["connect_args"]["prepare_threshold"] = None  # see behind_pgbouncer
         options["pool_pre_ping"] = True
     try:
         engine = create_engine(url, **options)
