@@ -140,8 +140,8 @@ def worker(
 
     Settings: CARESHEET_SMTP_HOST/PORT/USER/PASSWORD/FROM, CARESHEET_NOTIFY_EMAIL,
     CARESHEET_WEBHOOK_URL, CARESHEET_WEBHOOK_SECRET, CARESHEET_SMS_URL/ACCOUNT/TOKEN/FROM.
-    On PostgreSQL it wakes on NOTIFY (CARESHEET_NOTIFY_LISTEN=off to poll instead, e.g.
-    behind PgBouncer).
+    On PostgreSQL it wakes on NOTIFY; it polls instead with CARESHEET_NOTIFY_LISTEN=off or
+    behind PgBouncer in transaction mode (CARESHEET_PGBOUNCER=on).
 
     Example: caresheet worker --interval 5
     """
