@@ -422,15 +422,35 @@ def readable_in(store: Store, session: Session, handout: Handout) -> dict[str, S
     """
     pinned = pinned_sheet(store, session, handout)
     found = {pinned.language: pinned}
-    for language in stored_sheets.published_languages(session, handout.sheet_code):
+    for language, ids in stored_sheets.published_ids(session, handout.sheet_code).items():
         if language in found:
             continue
-        for ref in stored_sheets.published_refs(session, handout.sheet_code, language):
-            other = stored_sheet(store, session, ref.id)
-            if same_logic(pinned, other):
+        for other_id in ids:
+            other = stored_sheet(store, session, other_id)
+            if _same_logic(store, handout.sheet_version_id, pinned, other_id, other):
                 found[language] = other
                 break
     return found
+
+
+# Whether two stored versions follow the same logic never changes (their words never do):
+# each store keeps the answers by pair of row ids, as it keeps the parsed sheets.
+_SAME: weakref.WeakKeyDictionary[Store, dict[tuple[int, int], bool]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _same_logic(store: Store, pinned_id: int, pinned: Sheet, other_id: int, other: Sheet
+                ) -> bool:
+    with _SHEETS_LOCK:
+        known = _SAME.setdefault(store, {})
+        answer = known.get((pinned_id, other_id))
+    if answer is None:
+        answer = same_logic(pinned, other)
+        with _SHEETS_LOCK:
+            if len(known) >= MAX_CACHED_SHEETS * 4:
+                known.clear()
+            known[(pinned_id, other_id)] = answer
+    return answer
 
 
 # ---------------------------------------------------------------- the symptom check

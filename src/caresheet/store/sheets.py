@@ -243,13 +243,14 @@ def current_ref(session: Session | Connection, code: str, language: str = "en") 
     return VersionRef(chosen.id, code, language, chosen.status)
 
 
-def published_refs(session: Session, code: str, language: str) -> list[VersionRef]:
-    """Every published version of a sheet in one language, newest first, without reading
-    their words (a patient holding an older handout may read the translation made for it)."""
-    code, language = _key(code, language)
-    return [VersionRef(row.id, code, language, row.status)
-            for row in reversed(_version_rows(session, code, language))
-            if row.status == Status.PUBLISHED.value]
+def published_ids(session: Session, code: str) -> dict[str, list[int]]:
+    """The row ids of every published version of a sheet, by language, newest first, in one
+    small query without reading their words (a patient holding an older handout may read the
+    translation made for it; every check-in and guide page asks)."""
+    found: dict[str, list[int]] = {}
+    for row in session.connection().execute(_PUBLISHED, {"code": code.strip().upper()}):
+        found.setdefault(row.language, []).append(row.id)
+    return found
 
 
 def list_current(session: Session, language: str | None = None) -> list[StoredSheet]:
@@ -439,6 +440,12 @@ _VERSION_ROWS = (
     select(_VERSIONS.c.id, _VERSIONS.c.version, _VERSIONS.c.status)
     .where(_VERSIONS.c.code == bindparam("code"), _VERSIONS.c.language == bindparam("language"))
     .order_by(_VERSIONS.c.version)
+)
+_PUBLISHED = (
+    select(_VERSIONS.c.id, _VERSIONS.c.language)
+    .where(_VERSIONS.c.code == bindparam("code"),
+           _VERSIONS.c.status == Status.PUBLISHED.value)
+    .order_by(_VERSIONS.c.language, _VERSIONS.c.version.desc())
 )
 
 
