@@ -17,16 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import Row, case, insert, select
 from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
 from caresheet.model.sheet import Tier
 from caresheet.store import handouts as handout_rows
 from caresheet.store.handouts import HandoutRow
+from caresheet.store.tables import table_of
 from caresheet.store.team import EscalationRow
 from caresheet.team import audit, clinics
 from caresheet.team.accounts import User
@@ -62,7 +64,7 @@ class Escalation:
     close_note: str | None
 
 
-def _escalation(row: EscalationRow) -> Escalation:
+def _escalation(row: EscalationRow | Row[Any]) -> Escalation:
     return Escalation(
         id=row.id, handout_id=row.handout_id, source=row.source, source_id=row.source_id,
         tier=Tier(row.tier), sheet_code=row.sheet_code, reasons=tuple(json.loads(row.reasons)),
@@ -88,29 +90,39 @@ def open_escalation(
     now: dt.datetime | None = None,
     settings: Settings | None = None,
 ) -> Escalation:
-    """Open an escalation (or return the one already open for this source) and queue notices."""
-    existing = session.scalar(
-        select(EscalationRow).where(
-            EscalationRow.source == source, EscalationRow.source_id == str(source_id)
-        )
-    )
+    """Open an escalation (or return the one already open for this source) and queue notices.
+
+    Core statements on the session's connection: a check-in that needs the team runs this in
+    the check-in's own transaction, and the ORM's unit of work doubled its cost.
+    """
+    table = table_of(EscalationRow)
+    connection = session.connection()
+    existing = connection.execute(
+        select(table).where(table.c.source == source, table.c.source_id == str(source_id))
+    ).first()
     if existing is not None:
         return _escalation(existing)
     moment = now or dt.datetime.now(dt.UTC)
-    row = EscalationRow(
-        handout_id=handout_id, source=source, source_id=str(source_id), tier=tier.value,
-        tier_rank=tier.rank, sheet_code=sheet_code, reasons=json.dumps(list(reasons)),
-        created_at=moment, status=EscalationStatus.OPEN.value,
+    escalation = Escalation(
+        id=0, handout_id=handout_id, source=source, source_id=str(source_id), tier=tier,
+        sheet_code=sheet_code, reasons=tuple(reasons), created_at=moment,
+        status=EscalationStatus.OPEN, acknowledged_by=None, acknowledged_at=None,
+        closed_by=None, closed_at=None, close_note=None,
     )
-    session.add(row)
-    session.flush()
-    escalation = _escalation(row)
+    new_id = connection.execute(
+        insert(table).values(
+            handout_id=handout_id, source=source, source_id=escalation.source_id,
+            tier=tier.value, tier_rank=tier.rank, sheet_code=sheet_code,
+            reasons=json.dumps(list(reasons)), created_at=moment, status=escalation.status.value,
+        ).returning(table.c.id)
+    ).scalar_one()
+    escalation = replace(escalation, id=new_id)
     notice = outbox.EscalationNotice(
-        escalation_id=row.id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),
+        escalation_id=new_id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),
         source=source, created_at=moment,
     )
     outbox.enqueue_escalation(session, notice, settings or configured(), moment)
-    audit.record(session, audit.SYSTEM, "escalation.opened", f"escalation:{row.id}", None,
+    audit.record(session, audit.SYSTEM, "escalation.opened", f"escalation:{new_id}", None,
                  {"handout": str(handout_id), "tier": tier.value, "source": source}, moment)
     return escalation
 

@@ -28,12 +28,13 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from caresheet.store import handouts as handout_rows
 from caresheet.store.clinics import ClinicRow
 from caresheet.store.handouts import HandoutRow
+from caresheet.store.tables import table_of
 from caresheet.store.team import EscalationRow, OutboxRow
 from caresheet.team.notify.senders import TRANSPORTS, WEBHOOK_TARGET, Outgoing, transports_for
 from caresheet.team.notify.settings import Settings
@@ -99,11 +100,7 @@ def enqueue_escalation(
 def _routed(session: Session, escalation_id: int, settings: Settings
             ) -> tuple[Settings, str | None]:
     """The settings with the clinic's email in place, and the clinic's webhook (or None)."""
-    clinic = session.scalar(
-        select(ClinicRow)
-        .join(HandoutRow, HandoutRow.clinic_id == ClinicRow.id)
-        .join(EscalationRow, EscalationRow.handout_id == HandoutRow.id)
-        .where(EscalationRow.id == escalation_id))
+    clinic = session.connection().execute(_CLINIC_OF_ESCALATION, {"id": escalation_id}).first()
     if clinic is None:
         return settings, None
     changes: dict[str, Any] = {}
@@ -114,15 +111,24 @@ def _routed(session: Session, escalation_id: int, settings: Settings
     return replace(settings, **changes), clinic.webhook_url
 
 
+# Core, built once: queueing runs inside a patient's check-in when it needs the team.
+_CLINICS, _HANDOUTS, _ESCALATIONS, _OUTBOX = (
+    table_of(ClinicRow), table_of(HandoutRow), table_of(EscalationRow), table_of(OutboxRow))
+_CLINIC_OF_ESCALATION = (
+    select(_CLINICS.c.email, _CLINICS.c.webhook_url)
+    .join(_HANDOUTS, _HANDOUTS.c.clinic_id == _CLINICS.c.id)
+    .join(_ESCALATIONS, _ESCALATIONS.c.handout_id == _HANDOUTS.c.id)
+    .where(_ESCALATIONS.c.id == bindparam("id"))
+)
+
+
 def _add(session: Session, channel: str, payload: dict[str, Any], escalation_id: int | None,
          now: dt.datetime) -> None:
-    session.add(
-        OutboxRow(
-            channel=channel, payload=json.dumps(payload, sort_keys=True),
-            escalation_id=escalation_id, created_at=now, attempts=0, next_attempt_at=now,
-            idempotency_key=new_key(),
-        )
-    )
+    session.connection().execute(insert(_OUTBOX).values(
+        channel=channel, payload=json.dumps(payload, sort_keys=True),
+        escalation_id=escalation_id, created_at=now, attempts=0, next_attempt_at=now,
+        idempotency_key=new_key(),
+    ))
 
 
 def new_key() -> str:
