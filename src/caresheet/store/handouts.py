@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     func,
     insert,
     select,
@@ -216,13 +217,15 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_HANDOUTS = table_of(HandoutRow)
+# Built once: building a statement costs about what running it does.
+_BY_TOKEN_HASH = select(_HANDOUTS).where(_HANDOUTS.c.token_hash == bindparam("hash"))
+
+
 def by_token_hash(session: Session, token_hash: str) -> Handout:
     """The handout for a link; a Core select on the session's connection (same transaction,
     without the ORM's statement machinery), since every guide request starts here."""
-    table = table_of(HandoutRow)
-    row = session.connection().execute(
-        select(table).where(table.c.token_hash == token_hash)
-    ).first()
+    row = session.connection().execute(_BY_TOKEN_HASH, {"hash": token_hash}).first()
     if row is None:
         raise NotFoundError("there is no handout at this link")
     values = row._mapping

@@ -43,6 +43,9 @@ class AuditEvent:
     detail: dict[str, Any]
 
 
+_INSERT = insert(table_of(AuditEventRow))  # built once: every guide read appends a row
+
+
 def record(
     session: Session,
     actor: str,
@@ -57,16 +60,14 @@ def record(
     A Core INSERT on the session's connection rather than ``session.add``: every guide read and
     check-in appends one, and an append-only row gains nothing from the ORM but its cost.
     """
-    session.connection().execute(
-        insert(table_of(AuditEventRow)).values(
-            at=now or dt.datetime.now(dt.UTC),
-            actor=actor[:120],
-            action=action[:64],
-            target=target[:200],
-            ip=ip[:64] if ip else None,
-            detail=json.dumps(dict(detail), sort_keys=True, default=str) if detail else None,
-        )
-    )
+    session.connection().execute(_INSERT, {
+        "at": now or dt.datetime.now(dt.UTC),
+        "actor": actor[:120],
+        "action": action[:64],
+        "target": target[:200],
+        "ip": ip[:64] if ip else None,
+        "detail": json.dumps(dict(detail), sort_keys=True, default=str) if detail else None,
+    })
 
 
 def handout_read(

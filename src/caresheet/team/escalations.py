@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, case, insert, select
+from sqlalchemy import Row, bindparam, case, insert, select
 from sqlalchemy.orm import Session
 
 from caresheet.errors import BadInputError, NotFoundError
@@ -78,6 +78,13 @@ def needs_team(tier: Tier | str) -> bool:
     return Tier(tier).rank >= ESCALATE_AT.rank
 
 
+_TABLE = table_of(EscalationRow)
+# Built once: opening one runs inside a patient's check-in.
+_BY_SOURCE = select(_TABLE).where(_TABLE.c.source == bindparam("source"),
+                                  _TABLE.c.source_id == bindparam("source_id"))
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+
+
 def open_escalation(
     session: Session,
     *,
@@ -95,11 +102,9 @@ def open_escalation(
     Core statements on the session's connection: a check-in that needs the team runs this in
     the check-in's own transaction, and the ORM's unit of work doubled its cost.
     """
-    table = table_of(EscalationRow)
     connection = session.connection()
     existing = connection.execute(
-        select(table).where(table.c.source == source, table.c.source_id == str(source_id))
-    ).first()
+        _BY_SOURCE, {"source": source, "source_id": str(source_id)}).first()
     if existing is not None:
         return _escalation(existing)
     moment = now or dt.datetime.now(dt.UTC)
@@ -109,13 +114,12 @@ def open_escalation(
         status=EscalationStatus.OPEN, acknowledged_by=None, acknowledged_at=None,
         closed_by=None, closed_at=None, close_note=None,
     )
-    new_id = connection.execute(
-        insert(table).values(
-            handout_id=handout_id, source=source, source_id=escalation.source_id,
-            tier=tier.value, tier_rank=tier.rank, sheet_code=sheet_code,
-            reasons=json.dumps(list(reasons)), created_at=moment, status=escalation.status.value,
-        ).returning(table.c.id)
-    ).scalar_one()
+    new_id = connection.execute(_INSERT, {
+        "handout_id": handout_id, "source": source, "source_id": escalation.source_id,
+        "tier": tier.value, "tier_rank": tier.rank, "sheet_code": sheet_code,
+        "reasons": json.dumps(list(reasons)), "created_at": moment,
+        "status": escalation.status.value,
+    }).scalar_one()
     escalation = replace(escalation, id=new_id)
     notice = outbox.EscalationNotice(
         escalation_id=new_id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),

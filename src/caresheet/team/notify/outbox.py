@@ -120,15 +120,16 @@ _CLINIC_OF_ESCALATION = (
     .join(_ESCALATIONS, _ESCALATIONS.c.handout_id == _HANDOUTS.c.id)
     .where(_ESCALATIONS.c.id == bindparam("id"))
 )
+_INSERT_MESSAGE = insert(_OUTBOX)
 
 
 def _add(session: Session, channel: str, payload: dict[str, Any], escalation_id: int | None,
          now: dt.datetime) -> None:
-    session.connection().execute(insert(_OUTBOX).values(
-        channel=channel, payload=json.dumps(payload, sort_keys=True),
-        escalation_id=escalation_id, created_at=now, attempts=0, next_attempt_at=now,
-        idempotency_key=new_key(),
-    ))
+    session.connection().execute(_INSERT_MESSAGE, {
+        "channel": channel, "payload": json.dumps(payload, sort_keys=True),
+        "escalation_id": escalation_id, "created_at": now, "attempts": 0,
+        "next_attempt_at": now, "idempotency_key": new_key(),
+    })
 
 
 def new_key() -> str:
