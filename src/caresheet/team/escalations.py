@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -108,19 +108,18 @@ def open_escalation(
     if existing is not None:
         return _escalation(existing)
     moment = now or dt.datetime.now(dt.UTC)
+    new_id = connection.execute(_INSERT, {
+        "handout_id": handout_id, "source": source, "source_id": str(source_id),
+        "tier": tier.value, "tier_rank": tier.rank, "sheet_code": sheet_code,
+        "reasons": json.dumps(list(reasons)), "created_at": moment,
+        "status": EscalationStatus.OPEN.value,
+    }).scalar_one()
     escalation = Escalation(
-        id=0, handout_id=handout_id, source=source, source_id=str(source_id), tier=tier,
+        id=new_id, handout_id=handout_id, source=source, source_id=str(source_id), tier=tier,
         sheet_code=sheet_code, reasons=tuple(reasons), created_at=moment,
         status=EscalationStatus.OPEN, acknowledged_by=None, acknowledged_at=None,
         closed_by=None, closed_at=None, close_note=None,
     )
-    new_id = connection.execute(_INSERT, {
-        "handout_id": handout_id, "source": source, "source_id": escalation.source_id,
-        "tier": tier.value, "tier_rank": tier.rank, "sheet_code": sheet_code,
-        "reasons": json.dumps(list(reasons)), "created_at": moment,
-        "status": escalation.status.value,
-    }).scalar_one()
-    escalation = replace(escalation, id=new_id)
     notice = outbox.EscalationNotice(
         escalation_id=new_id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),
         source=source, created_at=moment,
