@@ -41,8 +41,10 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip()).groups()  # type: ignore[union-attr]
-    return float(number) * UNITS[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text.strip())
+    if found is None:
+        raise SystemExit(f"cannot read wrk's latency {text!r}")
+    return float(found.group(1)) * UNITS[found.group(2)]
 
 
 def wrk(url: str, seconds: float, connections: int, script: Path | None = None) -> dict[str, float]:
@@ -51,6 +53,8 @@ def wrk(url: str, seconds: float, connections: int, script: Path | None = None) 
     if script is not None:
         command[1:1] = ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Latency Distribution" not in out:
+        raise SystemExit(f"wrk printed no latency distribution for {url}:\n{out}")
     found = {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
