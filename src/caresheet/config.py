@@ -31,11 +31,18 @@ def normalize_url(url: str) -> str:
 BASE_URL_ENV = "CARESHEET_BASE_URL"
 CDS_ANONYMOUS_ENV = "CARESHEET_CDS_ALLOW_ANONYMOUS"
 _TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def is_true(value: object) -> bool:
     """Whether a setting or a query flag says yes (``1``, ``true``, ``yes``, ``on``, any case)."""
     return str(value or "").strip().lower() in _TRUE
+
+
+def is_false(value: object) -> bool:
+    """Whether a setting says no (``0``, ``false``, ``no``, ``off``, any case): for settings
+    that are on unless turned off."""
+    return str(value or "").strip().lower() in _FALSE
 
 
 # Where ``caresheet serve`` listens by default: the base of links written outside any request
@@ -132,7 +139,7 @@ def notify_listen() -> bool:
     CARESHEET_NOTIFY_POLL seconds.
     """
     value = os.environ.get(NOTIFY_LISTEN_ENV, "").strip()
-    return is_true(value) if value else not behind_pgbouncer()
+    return not is_false(value) if value else not behind_pgbouncer()
 
 
 def notify_poll_seconds() -> float:

@@ -83,7 +83,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         # linter: the first PDF or upload does not wait for that.
         pool.shared().warm_in_background(warm_linter)
         halt_worker = None
-        if os.environ.get("CARESHEET_WORKER", "on").lower() not in ("off", "0", "false", "no"):
+        if not config.is_false(os.environ.get("CARESHEET_WORKER")):
             halt_worker = worker.start_background_worker(store.session, notify_settings)
         settle_memory()
         try:
