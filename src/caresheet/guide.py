@@ -25,6 +25,8 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -385,12 +387,40 @@ def _set_prompts_by_phone(session: Session, phone: str, now: dt.datetime, ip: st
     return handout_ids
 
 
-# A stored version's words never change, so each store keeps its parsed sheets by row id.
-# Per store: row ids are the store's own, and two stores in one process (tests, a migration
-# tool) must never share them. Parsing one costs ~0.8 ms, paid in the one writer thread.
-_SHEETS: weakref.WeakKeyDictionary[Store, dict[int, Sheet]] = weakref.WeakKeyDictionary()
-_SHEETS_LOCK = threading.Lock()
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _PerStore(Generic[K, V]):
+    """Facts that a store's rows fix for good (a stored version's words never change), kept
+    per store, at most ``bound`` of each kind. Per store: row ids are the store's own, and two
+    stores in one process (tests, a migration tool) must never share them."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self._by_store: weakref.WeakKeyDictionary[Store, dict[K, V]] = (
+            weakref.WeakKeyDictionary())
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, key: K, make: Callable[[], V]) -> V:
+        """The kept value, else ``make()`` (outside the lock), kept from now on."""
+        with self._lock:
+            kept = self._by_store.setdefault(store, {})
+            found = kept.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                if len(kept) >= self.bound:
+                    kept.clear()
+                kept[key] = found
+        return found
+
+
 MAX_CACHED_SHEETS = 256
+# Parsed sheets by row id: parsing one costs ~0.8 ms, paid in the one writer thread.
+_SHEETS: _PerStore[int, Sheet] = _PerStore(MAX_CACHED_SHEETS)
+# Whether two versions (by row id) follow the same logic: asked on every check-in and page.
+_SAME_LOGIC: _PerStore[tuple[int, int], bool] = _PerStore(MAX_CACHED_SHEETS * 4)
 
 
 def pinned_sheet(store: Store, session: Session, handout: Handout) -> Sheet:
@@ -400,16 +430,8 @@ def pinned_sheet(store: Store, session: Session, handout: Handout) -> Sheet:
 
 def stored_sheet(store: Store, session: Session, sheet_version_id: int) -> Sheet:
     """One stored sheet version by row id, from this store's cache or read in ``session``."""
-    with _SHEETS_LOCK:
-        cached = _SHEETS.setdefault(store, {})
-        sheet = cached.get(sheet_version_id)
-    if sheet is None:
-        sheet = stored_sheets.get_by_id(session, sheet_version_id).sheet
-        with _SHEETS_LOCK:
-            if len(cached) >= MAX_CACHED_SHEETS:
-                cached.clear()
-            cached[sheet_version_id] = sheet
-    return sheet
+    return _SHEETS.get(store, sheet_version_id,
+                       lambda: stored_sheets.get_by_id(session, sheet_version_id).sheet)
 
 
 def readable_in(store: Store, session: Session, handout: Handout) -> dict[str, Sheet]:
@@ -427,30 +449,11 @@ def readable_in(store: Store, session: Session, handout: Handout) -> dict[str, S
             continue
         for other_id in ids:
             other = stored_sheet(store, session, other_id)
-            if _same_logic(store, handout.sheet_version_id, pinned, other_id, other):
+            if _SAME_LOGIC.get(store, (handout.sheet_version_id, other_id),
+                               partial(same_logic, pinned, other)):
                 found[language] = other
                 break
     return found
-
-
-# Whether two stored versions follow the same logic never changes (their words never do):
-# each store keeps the answers by pair of row ids, as it keeps the parsed sheets.
-_SAME: weakref.WeakKeyDictionary[Store, dict[tuple[int, int], bool]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _same_logic(store: Store, pinned_id: int, pinned: Sheet, other_id: int, other: Sheet
-                ) -> bool:
-    with _SHEETS_LOCK:
-        known = _SAME.setdefault(store, {})
-        answer = known.get((pinned_id, other_id))
-    if answer is None:
-        answer = same_logic(pinned, other)
-        with _SHEETS_LOCK:
-            if len(known) >= MAX_CACHED_SHEETS * 4:
-                known.clear()
-            known[(pinned_id, other_id)] = answer
-    return answer
 
 
 # ---------------------------------------------------------------- the symptom check
