@@ -58,8 +58,6 @@ KEPT_PREFIX = "k."  # answers of later steps, kept after going back: shown, neve
 RECENT_CHECKINS = 5
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class View:
     """How the patient asked to see their guide: a language they chose (None: not chosen),
