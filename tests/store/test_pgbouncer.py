@@ -6,6 +6,7 @@ free; without it, psycopg's prepared statements fail there after five runs of a 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -49,23 +50,22 @@ def pgbouncer(server_url: str, folder: Path) -> Iterator[str]:
     for path in (users, ini):
         path.chmod(0o644)
     command = [str(PGBOUNCER), *(["-u", "nobody"] if os.geteuid() == 0 else []), str(ini)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = folder / "pgbouncer.log"  # a file, not a pipe nobody reads while it logs
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     try:
-        _wait_for_port(port, process)
+        _wait_for_port(port, process, log)
         yield server.set(port=port).render_as_string(hide_password=False)
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    import socket
-
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            pytest.fail(f"pgbouncer exited {process.returncode}:\n{output}")
+            pytest.fail(f"pgbouncer exited {process.returncode}:\n{log.read_text()}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
