@@ -28,23 +28,24 @@ RELEVANCE = Path(__file__).with_name("relevance.tsv")
 
 
 def _made(pairs: list[tuple[int, float]]) -> impacts.ImpactList:
-    ordered = sorted(pairs, key=lambda p: (-p[1], p[0]))
-    ids = [doc for doc, _ in ordered]
-    scores = [score for _, score in ordered]
-    return impacts.ImpactList(ids, scores, dict(ordered), frozenset(ids))
+    return impacts.ImpactList.of(pairs)
+
+
+def _scores(found: impacts.ImpactList) -> dict[int, float]:
+    return dict(zip(found.ids.tolist(), found.scores.tolist(), strict=True))
 
 
 def _summed(lists: list[impacts.ImpactList], limit: int) -> list[tuple[int, float]]:
-    """The answer by brute force: every document of every list, summed."""
+    """The answer by brute force: every document of every list, summed in Python."""
     total: dict[int, float] = {}
     for found in lists:
-        for doc, score in found.score_of.items():
+        for doc, score in _scores(found).items():
             total[doc] = total.get(doc, 0.0) + score
     return sorted(total.items(), key=lambda p: (-p[1], p[0]))[:limit]
 
 
-def test_top_any_reads_deeper_when_the_tops_cannot_decide() -> None:
-    # Document 999 is in neither list's first 32 entries, yet its sum beats them all.
+def test_top_any_finds_a_document_high_in_no_list_but_first_in_sum() -> None:
+    # Document 999 is low in both lists, yet its sum beats them all.
     first = _made([(n, 10.0 - n / 100) for n in range(200)] + [(999, 9.0)])
     second = _made([(n + 1000, 10.0 - n / 100) for n in range(200)] + [(999, 9.0)])
     best = impacts.top_any([first, second], 3)
@@ -61,16 +62,17 @@ def test_top_all_keeps_only_documents_in_every_group() -> None:
 
 def _brute_all(groups: list[list[impacts.ImpactList]], limit: int) -> list[tuple[int, float]]:
     """AND of ORs by brute force: documents in some list of every group, summed over all."""
-    inside = set.intersection(*({d for found in group for d in found.ids} for group in groups))
-    everything = [found for group in groups for found in group]
-    total = {doc: sum(found.score_of.get(doc, 0.0) for found in everything) for doc in inside}
+    inside = set.intersection(*({d for found in group for d in found.ids.tolist()}
+                                for group in groups))
+    everything = [_scores(found) for group in groups for found in group]
+    total = {doc: sum(found.get(doc, 0.0) for found in everything) for doc in inside}
     return sorted(total.items(), key=lambda p: (-p[1], p[0]))[:limit]
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_top_any_and_top_all_equal_brute_force_with_many_ties(seed: int) -> None:
     # Scores from a few values, so long runs of equal scores (titles of one length) are
-    # common: the depth must grow until the ties are settled by id, as bm25 order is.
+    # common: ties are settled by id, as bm25 order is, also at the limit.
     rng = random.Random(seed)
     lists = [
         _made([(doc, rng.choice([0.5, 1.0, 1.0, 2.5])) for doc in
@@ -151,9 +153,9 @@ def test_another_process_changing_the_index_is_seen_at_once(
     assert _okapi(store) == ["P586"]
 
 
-def test_a_tie_at_the_threshold_goes_to_the_lower_id_unseen_or_not() -> None:
-    # Document 5 is unseen at the first depth (33rd in its list) yet ties the tenth best
-    # (document 9000, seen in the other list), so it must come first: ids break ties.
+def test_a_tie_at_the_limit_goes_to_the_lower_id() -> None:
+    # Document 5 is last in its list yet ties document 9000 for the last place of the
+    # answer, so it must come first: ids break ties.
     first = _made([(n + 100, 2.0) for n in range(32)] + [(5, 1.0)])
     second = _made([(9000, 1.0)])
     assert impacts.top_any([first, second], 33) == _summed([first, second], 33)

@@ -3,13 +3,14 @@
 FTS5's bm25() is a sum over the query's phrases, each phrase's part depending only on that
 phrase and the document (its IDF is taken over the whole table, whatever else the query
 asks). So the score of any OR or AND-of-ORs query is the sum of per-phrase scores, and each
-phrase's scores can be read once, kept as an impact list (documents by falling score), and
-reused by every later query that has the phrase. A query then reads only the tops of its
-lists: the candidates are the documents seen in the first ``depth`` entries of any list,
-their exact sums come from the lists' maps, and the answer is final once the tenth best sum
-is above the most an unseen document could score (the sum of the next entry of every
-list; Fagin's threshold algorithm). Otherwise the depth grows. An AND query scores only the
-documents of its rarest group that every other group also has.
+phrase's scores can be read once, kept as an impact list (its documents and their scores,
+as two arrays), and reused by every later query that has the phrase.
+A query then adds its lists up with numpy: one ``bincount`` sums every document's scores
+over every list (in the order of the lists, as bm25() adds them), and only the top of the
+sums is sorted. This costs the same whether the scores fall fast or are flat (thousands of
+titles of one length score alike, where a threshold algorithm must read every list to the
+end), and runs in C: 0.2 ms for lists of 25,000 entries where Python sets and dicts took 1 ms.
+An AND query sums only the documents that some list of every group has.
 An AND query without a language filter reads a list whole only once a second query wants
 it: until then ``match.match_all`` lets FTS5 rank the AND itself, which scores only the
 sheets with every idea.
@@ -22,15 +23,15 @@ may yet be rolled back). The lists are bounded by their total number of entries.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import neg
+from typing import cast
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from caresheet.search.cache import forget, per_database
@@ -38,23 +39,27 @@ from caresheet.search.cache import forget, per_database
 Phrase = tuple[str, ...]
 # (table, the score expression, the FTS5 expression of the phrase with its language filter)
 ListKey = tuple[str, str, str]
-MAX_ENTRIES = 1_000_000  # every list's entries together, per database (~200 MB at most)
-FIRST_DEPTH = 32
+MAX_ENTRIES = 4_000_000  # every list's entries together, per database (64 MB at most)
 MAX_ASKED = 100_000  # lists remembered as asked for once, per database
 
 
 @dataclass(frozen=True, slots=True)
 class ImpactList:
-    """One phrase's documents, best first, and each document's score (> 0)."""
+    """One phrase's documents and each one's score (> 0), in no particular order."""
 
-    ids: list[int]
-    scores: list[float]
-    score_of: dict[int, float]
-    members: frozenset[int]  # the ids again, for intersections that run in C
+    ids: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64]
+    end: int  # one past the highest id: the length of a dense array over the list
 
-    def next_score(self, depth: int) -> float:
-        """The most a document not in the first ``depth`` entries can score here."""
-        return self.scores[depth] if depth < len(self.scores) else 0.0
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[int, float]]) -> ImpactList:
+        """The list of these (document, score) pairs; a document appears once."""
+        ids = np.fromiter((doc for doc, _ in pairs), dtype=np.int64, count=len(pairs))
+        scores = np.fromiter((score for _, score in pairs), dtype=np.float64, count=len(pairs))
+        return cls(ids, scores, int(ids.max()) + 1 if len(ids) else 0)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class _Lists:
@@ -102,10 +107,10 @@ class _Lists:
             if key in self.items:
                 return
             self.items[key] = value
-            self.entries += len(value.ids)
+            self.entries += len(value)
             while self.entries > MAX_ENTRIES and len(self.items) > 1:
                 _, dropped = self.items.popitem(last=False)
-                self.entries -= len(dropped.ids)
+                self.entries -= len(dropped)
 
 
 _BY_POOL: weakref.WeakKeyDictionary[object, _Lists] = weakref.WeakKeyDictionary()
@@ -151,77 +156,62 @@ class Reader:
         if found is not None:
             return found
         rows = self.driver.execute(
-            f"SELECT rowid, {order} AS score FROM {table} WHERE {table} MATCH :q "
-            "ORDER BY score, rowid",
-            {"q": expression},
+            f"SELECT rowid, {order} FROM {table} WHERE {table} MATCH :q", {"q": expression}
         ).fetchall()
         # bm25() is negative, lower is better; a match always counts for something.
-        ids = [row[0] for row in rows]
-        scores = [max(-float(row[1]), 1e-9) for row in rows]
-        made = ImpactList(ids, scores, dict(zip(ids, scores, strict=True)), frozenset(ids))
+        made = ImpactList.of([(row[0], max(-float(row[1]), 1e-9)) for row in rows])
         if self.lists is not None:
             self.lists.put(self.generation, key, made)
         return made
 
 
-def _sums(docs: Sequence[int], lists: Sequence[ImpactList]) -> list[float]:
-    """Each document's sum over ``lists``, in the order of ``lists`` (as bm25() adds them).
-
-    The look-ups run in C (``map`` over each list's ``dict.get``), one pass per list rather
-    than a Python loop per document and list: a common word's list has thousands of entries.
-    """
-    if not docs:
-        return []
-    columns = [map(found.score_of.get, docs, repeat(0.0)) for found in lists]
-    return list(map(sum, zip(*columns, strict=True)))
-
-
-def _best(docs: Sequence[int], sums: Sequence[float], limit: int) -> list[tuple[int, float]]:
+def _best(docs: npt.NDArray[np.int64], sums: npt.NDArray[np.float64],
+          limit: int) -> list[tuple[int, float]]:
     """The ``limit`` best (document, sum): highest sum first, lower id on a tie."""
-    keyed = heapq.nsmallest(limit, zip(map(neg, sums), docs, strict=True))  # compared in C
-    return [(doc, -negative) for negative, doc in keyed]
+    if len(docs) > limit:
+        # Only the sums at least as high as the limit-th highest can be in the answer.
+        cut = np.partition(sums, len(sums) - limit)[len(sums) - limit]
+        kept = sums >= cut
+        docs, sums = docs[kept], sums[kept]
+    order = np.lexsort((docs, -sums))[:limit]
+    return list(zip(docs[order].tolist(), sums[order].tolist(), strict=True))
+
+
+def _summed(lists: Sequence[ImpactList]) -> npt.NDArray[np.float64]:
+    """Every document's sum over ``lists``, indexed by document id (0 where in none).
+
+    ``bincount`` adds the weights in the order given, so each sum is made in the order of
+    ``lists``, as bm25() adds its phrases: the same float, to the last bit.
+    """
+    ids = np.concatenate([found.ids for found in lists])
+    scores = np.concatenate([found.scores for found in lists])
+    # numpy's stubs type bincount as counting; with weights it returns float64.
+    return cast("npt.NDArray[np.float64]", np.bincount(ids, weights=scores))
 
 
 def top_any(lists: Sequence[ImpactList], limit: int) -> list[tuple[int, float]]:
     """The ``limit`` documents with the highest sum over ``lists`` (in any of them)."""
-    lists = [found for found in lists if found.ids]
+    lists = [found for found in lists if len(found)]
     if not lists:
         return []
-    depth = FIRST_DEPTH
-    docs: list[int] = []
-    sums: list[float] = []
-    seen: set[int] = set()
-    reached = 0
-    while True:
-        # Only the documents first seen at this depth are scored: the others kept their sums.
-        new = [doc for found in lists for doc in found.ids[reached:depth]]
-        fresh = [doc for doc in dict.fromkeys(new) if doc not in seen]
-        seen.update(fresh)
-        docs += fresh
-        sums += _sums(fresh, lists)
-        reached = depth
-        best = _best(docs, sums, limit)
-        exhausted = all(depth >= len(found.ids) for found in lists)
-        unseen = sum(found.next_score(depth) for found in lists)
-        # Strictly above: an unseen document that ties the last score may have a lower id,
-        # and ids break ties (as ``ORDER BY rank, rowid`` does).
-        if exhausted or (len(best) == limit and best[-1][1] > unseen):
-            return best
-        depth *= 4
+    sums = _summed(lists)
+    docs = np.flatnonzero(sums)  # every score is > 0
+    return _best(docs, sums[docs], limit)
 
 
 def top_all(groups: Sequence[Sequence[ImpactList]], limit: int) -> list[tuple[int, float]]:
     """The ``limit`` documents with the highest sum over every list of every group, among
     those in at least one list of each group."""
-    if not groups or not all(any(found.ids for found in group) for group in groups):
+    groups = [[found for found in group if len(found)] for group in groups]
+    if not groups or not all(groups):
         return []
-    sizes = [sum(len(found.ids) for found in group) for group in groups]
-    order = sorted(range(len(groups)), key=sizes.__getitem__)
-    candidates: set[int] = set().union(*(found.members for found in groups[order[0]]))
-    for index in order[1:]:
-        if not candidates:
-            return []
-        # Each ``&`` walks the smaller side: the candidates, which only shrink.
-        candidates = set().union(*(candidates & found.members for found in groups[index]))
-    docs = list(candidates)
-    return _best(docs, _sums(docs, [found for group in groups for found in group]), limit)
+    everything = [found for group in groups for found in group]
+    end = max(found.end for found in everything)
+    inside = np.ones(end, dtype=bool)
+    for group in groups:
+        member = np.zeros(end, dtype=bool)
+        for found in group:
+            member[found.ids] = True
+        inside &= member
+    docs = np.flatnonzero(inside)
+    return _best(docs, _summed(everything)[docs], limit)
