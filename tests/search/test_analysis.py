@@ -68,6 +68,29 @@ def test_edit_distance(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b, 3) == distance
 
 
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment by its textbook recurrence: the oracle for the C one."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_edit_distance_is_optimal_string_alignment_capped_at_limit_plus_one(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(400):
+        a = "".join(rng.choice("abct") for _ in range(rng.randint(0, 9)))
+        b = "".join(rng.choice("abct") for _ in range(rng.randint(0, 9)))
+        for limit in (0, 1, 2):
+            assert edit_distance(a, b, limit) == min(_osa(a, b), limit + 1), (a, b, limit)
+    assert edit_distance("ca", "abc", 5) == 3  # OSA, not Damerau: no edit of a swapped pair
+
+
 DICTIONARY = TermDictionary.build(
     [("puncture", 3), ("colonoscopy", 1), ("headache", 9), ("needle", 2), ("cataract", 1),
      ("tape", 1)]

@@ -10,10 +10,12 @@ over every list (in the order of the lists, as bm25() adds them), and only the t
 sums is sorted. This costs the same whether the scores fall fast or are flat (thousands of
 titles of one length score alike, where a threshold algorithm must read every list to the
 end), and runs in C: 0.2 ms for lists of 25,000 entries where Python sets and dicts took 1 ms.
-An AND query sums only the documents that some list of every group has.
-An AND query without a language filter reads a list whole only once a second query wants
-it: until then ``match.match_all`` lets FTS5 rank the AND itself, which scores only the
-sheets with every idea.
+An AND query sums only the documents that some list of every group has. A language filter
+is a mask over the sums, not part of any list (see ``Reader.language``), so one phrase's
+list serves every language.
+An AND query reads a list whole only once a second query wants it: until then
+``match.match_all`` lets FTS5 rank the AND itself, which scores only the sheets with every
+idea. ``caresheet.search.warm`` reads the costliest lists ahead of any query.
 
 The lists of one database belong to its index's change counter (``search_state.generation``):
 when it moves, all are dropped, so every process stays exact after any write, whoever made
@@ -39,6 +41,7 @@ from caresheet.search.cache import forget, per_database
 Phrase = tuple[str, ...]
 # (table, the score expression, the FTS5 expression of the phrase with its language filter)
 ListKey = tuple[str, str, str]
+Mask = npt.NDArray[np.bool_]  # by document id: True for the documents in a language
 MAX_ENTRIES = 4_000_000  # every list's entries together, per database (64 MB at most)
 MAX_ASKED = 100_000  # lists remembered as asked for once, per database
 
@@ -71,6 +74,7 @@ class _Lists:
         self.entries = 0
         self.items: OrderedDict[ListKey, ImpactList] = OrderedDict()
         self.asked: set[ListKey] = set()  # lists asked for but not read (see ``ask``)
+        self.languages: dict[str, Mask] = {}  # see ``Reader.language``
 
     def get(self, generation: int, key: ListKey) -> ImpactList | None:
         with self.lock:
@@ -86,6 +90,7 @@ class _Lists:
         if generation != self.generation:
             self.items.clear()
             self.asked.clear()
+            self.languages.clear()
             self.entries = 0
             self.generation = generation
 
@@ -100,6 +105,15 @@ class _Lists:
                 self.asked.clear()
             self.asked.add(key)
             return False
+
+    def language(self, generation: int, language: str) -> Mask | None:
+        with self.lock:
+            return self.languages.get(language) if generation == self.generation else None
+
+    def put_language(self, generation: int, language: str, mask: Mask) -> None:
+        with self.lock:
+            self._at(generation)
+            self.languages[language] = mask
 
     def put(self, generation: int, key: ListKey, value: ImpactList) -> None:
         with self.lock:
@@ -165,6 +179,30 @@ class Reader:
         return made
 
 
+    def language(self, language: str | None) -> Mask | None:
+        """Which documents are in ``language`` (None: no filter), read once per generation.
+
+        A list is never read with a language filter: the filter's term is in a column of
+        weight 0, so it adds exactly 0.0 to bm25() and a phrase's scores are the same with
+        or without it. One list per phrase then serves every language, and the filter is
+        this mask over the sums.
+        """
+        if language is None:
+            return None
+        found = self.lists.language(self.generation, language) if self.lists else None
+        if found is not None:
+            return found
+        end = self.driver.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM search_documents")
+        ids = self.driver.execute(
+            "SELECT id FROM search_documents WHERE language = :language", {"language": language}
+        ).fetchall()
+        mask = np.zeros(end.fetchone()[0], dtype=np.bool_)
+        mask[[row[0] for row in ids]] = True
+        if self.lists is not None:
+            self.lists.put_language(self.generation, language, mask)
+        return mask
+
+
 def _best(docs: npt.NDArray[np.int64], sums: npt.NDArray[np.float64],
           limit: int) -> list[tuple[int, float]]:
     """The ``limit`` best (document, sum): highest sum first, lower id on a tie."""
@@ -189,29 +227,41 @@ def _summed(lists: Sequence[ImpactList]) -> npt.NDArray[np.float64]:
     return cast("npt.NDArray[np.float64]", np.bincount(ids, weights=scores))
 
 
-def top_any(lists: Sequence[ImpactList], limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` documents with the highest sum over ``lists`` (in any of them)."""
+def _within(inside: Mask, among: Mask | None) -> npt.NDArray[np.int64]:
+    """The ids ``inside`` marks, kept to those ``among`` marks too (when given).
+
+    ``among`` covers every id of the index (``Reader.language``), so every marked id is
+    within it."""
+    docs = np.flatnonzero(inside)  # on a mask: ten times as fast as on the sums
+    return docs if among is None else docs[among[docs]]
+
+
+def top_any(lists: Sequence[ImpactList], limit: int,
+            among: Mask | None = None) -> list[tuple[int, float]]:
+    """The ``limit`` documents with the highest sum over ``lists`` (in any of them), of
+    those ``among`` marks when given."""
     lists = [found for found in lists if len(found)]
     if not lists:
         return []
     sums = _summed(lists)
-    docs = np.flatnonzero(sums)  # every score is > 0
+    docs = _within(sums > 0, among)  # every score is > 0
     return _best(docs, sums[docs], limit)
 
 
-def top_all(groups: Sequence[Sequence[ImpactList]], limit: int) -> list[tuple[int, float]]:
+def top_all(groups: Sequence[Sequence[ImpactList]], limit: int,
+            among: Mask | None = None) -> list[tuple[int, float]]:
     """The ``limit`` documents with the highest sum over every list of every group, among
-    those in at least one list of each group."""
+    those in at least one list of each group (and that ``among`` marks, when given)."""
     groups = [[found for found in group if len(found)] for group in groups]
     if not groups or not all(groups):
         return []
     everything = [found for group in groups for found in group]
     end = max(found.end for found in everything)
-    inside = np.ones(end, dtype=bool)
+    inside = np.ones(end, dtype=np.bool_)
     for group in groups:
-        member = np.zeros(end, dtype=bool)
+        member = np.zeros(end, dtype=np.bool_)
         for found in group:
             member[found.ids] = True
         inside &= member
-    docs = np.flatnonzero(inside)
+    docs = _within(inside, among)
     return _best(docs, _summed(everything)[docs], limit)

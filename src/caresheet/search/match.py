@@ -135,28 +135,64 @@ def match_all(
         return _rank_postgres(session, expression, language, limit, column)
     table = "search_head" if focused else "search_fts"
     reader = impacts.Reader(session, _known(session, generation_))
-    expressions = [[fts5_expression([p], language) for p in group] for group in groups]
+    expressions = [[fts5_expression([p], None) for p in group] for group in groups]
     missing = [e for group in expressions for e in group if reader.kept(table, "rank", e) is None]
     wanted_before = [reader.asked_before(table, "rank", e) for e in missing]  # notes them all
-    if language is None and not all(wanted_before):
+    if not all(wanted_before):
         # A list not yet in memory would be read whole (every sheet with a common word
         # scored) to keep only the few sheets with every idea: until a second query wants
         # it, FTS5 joins the ideas itself and scores only those. Its bm25() of the AND is
-        # the same sum, phrase by phrase in the same order, as the lists give (with a
-        # language filter it is not: each list also counts the filter's term, so there the
-        # lists are read).
-        return _top_all_sqlite(session, table, groups, limit)
+        # the same sum, phrase by phrase in the same order, as the lists give.
+        return _top_all_sqlite(session, table, groups, language, limit)
     return impacts.top_all(
         [[reader.impact_list(table, "rank", e) for e in group] for group in expressions],
-        limit,
+        limit, reader.language(language),
     )
 
 
+def head_phrases(session: Session) -> list[Phrase]:
+    """Every term of titles, aliases and keywords, most used first (SQLite; none on
+    PostgreSQL, which keeps no lists)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return []
+    rows = fetch(session, "SELECT term FROM search_head_vocab ORDER BY doc DESC, term")
+    return [(row[0],) for row in rows]
+
+
+# The lists a search reads for a phrase: on the head table (every phrase of a query with a
+# common word), on every column (the phrases of a query without one), and on the bodies
+# alone (the rare phrases of a query with a common word).
+HEAD_LIST = ("search_head", "rank")
+FULL_LIST = ("search_fts", "rank")
+BODY_LIST = ("search_fts", BODY_BM25)
+
+
+def warm(session: Session, wanted: Sequence[tuple[tuple[str, str], Phrase]],
+         languages: Sequence[str], entries: int) -> int:
+    """Read the ``wanted`` lists (in order, until about ``entries`` entries are read) and
+    the masks of ``languages``, so no query waits for them; returns the entries read.
+    A no-op on PostgreSQL."""
+    if session.get_bind().dialect.name != "sqlite":
+        return 0
+    reader = impacts.Reader(session, generation(session))
+    for language in languages:
+        reader.language(language)
+    read = 0
+    for (table, order), phrase in wanted:
+        if read >= entries:
+            break
+        read += len(reader.impact_list(table, order, fts5_expression([phrase], None)))
+    return read
+
+
 def _top_all_sqlite(
-    session: Session, table: str, groups: Sequence[Sequence[Phrase]], limit: int
+    session: Session, table: str, groups: Sequence[Sequence[Phrase]], language: str | None,
+    limit: int,
 ) -> list[tuple[int, float]]:
-    """The AND of ORs ranked by FTS5 (no language filter): what ``impacts.top_all`` gives."""
+    """The AND of ORs ranked by FTS5: what ``impacts.top_all`` gives."""
     expression = " AND ".join(f"({fts5_expression(group, None)})" for group in groups)
+    if language is not None:
+        expression += f' AND t_lang : "{language_token(language)}"'
     rows = fetch(
         session,
         f"SELECT rowid, rank FROM {table} WHERE {table} MATCH :q ORDER BY rank, rowid LIMIT :n",
@@ -214,19 +250,19 @@ def _match_sqlite(
     # Ranked from the phrases' impact lists (``caresheet.search.impacts``): the same sums
     # bm25() makes, without scoring every match of every phrase again for each query.
     reader = impacts.Reader(session, _known(session, generation_))
+    among = reader.language(language)
     if not focused:
         return impacts.top_any(
-            [reader.impact_list("search_fts", "rank", fts5_expression([p], language))
-             for p in phrases],
-            limit,
+            [reader.impact_list(*FULL_LIST, fts5_expression([p], None)) for p in phrases],
+            limit, among,
         )
     # Split: every phrase is scored on the head table (title, aliases, keywords: short term
     # lists), and the rare phrases also on the bodies; a sheet's score is the sum.
-    head = [reader.impact_list("search_head", "rank", fts5_expression([p], language))
-            for p in phrases]
-    body = [reader.impact_list("search_fts", BODY_BM25, fts5_expression([p], language))
+    head = [reader.impact_list(*HEAD_LIST, fts5_expression([p], None)) for p in phrases]
+    body = [reader.impact_list(*BODY_LIST, fts5_expression([p], None))
             for p in phrases if p not in focused]
-    return [(doc_id, max(score, 1e-6)) for doc_id, score in impacts.top_any([*head, *body], limit)]
+    return [(doc_id, max(score, 1e-6))
+            for doc_id, score in impacts.top_any([*head, *body], limit, among)]
 
 
 def _match_postgres(

@@ -40,16 +40,21 @@ class Plan:
     groups: list[list[Phrase]] = field(default_factory=list)
 
 
+def common_limit(dictionary: TermDictionary) -> float:
+    """A term in more sheets than this is common."""
+    return max(COMMON_MIN_SHEETS, dictionary.documents * COMMON_SHARE)
+
+
 def common_terms(dictionary: TermDictionary, candidates: list[Phrase]) -> frozenset[Phrase]:
     """The phrases with a word in so many sheets that matching it in the body is slow and
     tells the sheets apart poorly ("camera test", "knee"): they are matched in the head."""
-    limit = max(COMMON_MIN_SHEETS, dictionary.documents * COMMON_SHARE)
+    limit = common_limit(dictionary)
     return frozenset(
         p for p in candidates if any(dictionary.counts.get(t, 0) > limit for t in p)
     )
 
 
-def _stems_of(phrase: Phrase, language: str | None) -> list[Phrase]:
+def stems_of(phrase: Phrase, language: str | None) -> list[Phrase]:
     """A phrase as index terms: in the query's language, or in each language when unknown."""
     languages = (language,) if language is not None else LANGUAGES
     return list(dict.fromkeys(tuple(stem(w, lang) for w in phrase) for lang in languages))
@@ -72,7 +77,7 @@ def plan_query(
     groups: list[list[Phrase]] = []
     covered: set[int] = set()
     for found in matches:
-        group = [v for alternative in found.alternatives for v in _stems_of(alternative, language)]
+        group = [v for alternative in found.alternatives for v in stems_of(alternative, language)]
         phrases.extend(group)
         groups.append(list(dict.fromkeys(group)))
         covered.update(range(found.start, found.end))
@@ -83,7 +88,7 @@ def plan_query(
     singles: list[Phrase] = [(s,) for w in meaningful for s in query_stems(w, language)]
     focused = common_terms(dictionary, [*phrases, *singles])
     phrases.extend(singles)
-    whole = _stems_of(tuple(corrected), language) if 1 < len(corrected) <= 8 else []
+    whole = stems_of(tuple(corrected), language) if 1 < len(corrected) <= 8 else []
     if len(meaningful) == len(corrected) and not focused.intersection(singles):
         phrases.extend(whole)  # the words together, as typed, count extra
     for index_, word in enumerate(corrected):

@@ -65,6 +65,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from caresheet import config, outputs
         from caresheet.render import pool
+        from caresheet.search import warming
         from caresheet.store.db import Store
         from caresheet.team.notify import settings, worker
         from caresheet.web.deps import chrome_for
@@ -86,9 +87,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         if not config.is_false(os.environ.get("CARESHEET_WORKER")):
             halt_worker = worker.start_background_worker(store.session, notify_settings)
         settle_memory()
+        # After the freeze: the lists are dropped whenever the index changes.
+        halt_warming = warming.start(store.session, store.dialect)
         try:
             yield
         finally:
+            halt_warming()
             if halt_worker is not None:
                 halt_worker()
             pool.close_shared()
