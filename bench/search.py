@@ -492,12 +492,12 @@ def main() -> None:
         print("PostgreSQL: skipped (set CARESHEET_TEST_POSTGRES_URL to include it)")
 
     tantivy_row = percentiles(paired)
-    print(f"\n{'latency (ms)':<28}{'p50':>8}{'p95':>8}{'p99':>8}"
+    print(f"\n{'latency (ms)':<38}{'p50':>8}{'p95':>8}{'p99':>8}"
           f"   tantivy p95 (same pass)   p95 / tantivy p95")
     for label, (p50, p95, p99, base) in rows.items():
         ratio = p95 / base if base else float("nan")
-        print(f"{label:<28}{p50:>8.2f}{p95:>8.2f}{p99:>8.2f}   {base:>23.2f}   {ratio:>17.2f}")
-    print(f"{'tantivy (the SQLite passes)':<28}{tantivy_row[0]:>8.2f}{tantivy_row[1]:>8.2f}"
+        print(f"{label:<38}{p50:>8.2f}{p95:>8.2f}{p99:>8.2f}   {base:>23.2f}   {ratio:>17.2f}")
+    print(f"{'tantivy (the SQLite passes)':<38}{tantivy_row[0]:>8.2f}{tantivy_row[1]:>8.2f}"
           f"{tantivy_row[2]:>8.2f}")
 
     def ratio(label: str) -> float:

@@ -143,10 +143,11 @@ def bulk_index(session: Session, documents: Iterable[Document], batch: int = 200
 
 
 def optimize(session: Session) -> None:
-    """Merge the full-text index into one segment after a big load (SQLite; a no-op on
-    PostgreSQL, whose GIN index needs no such step)."""
+    """Merge the full-text indexes into one segment each after a big load (SQLite; a no-op
+    on PostgreSQL, whose GIN indexes need no such step)."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+        for table in ("search_fts", "search_head"):
+            session.execute(text(f"INSERT INTO {table}({table}) VALUES ('optimize')"))
 
 
 def _bulk_index(session: Session, documents: Iterable[Document], batch: int) -> int:
