@@ -116,6 +116,47 @@ def test_typo_correction(word: str, expected: str | None) -> None:
     assert DICTIONARY.correct(word) == expected
 
 
+def test_a_word_two_edits_from_two_terms_gets_the_more_used() -> None:
+    # "bcdefghz" shares a delete with the word (found first); "abcdef" is two deletes away
+    # (found only among the farther keys) and more used: it wins, as ties go by use.
+    dictionary = TermDictionary.build([("bcdefghz", 1), ("abcdef", 9)])
+    assert dictionary.correct("abcdefgh") == "abcdef"
+    assert TermDictionary.build([("bcdefghz", 9), ("abcdef", 1)]).correct("abcdefgh") == (
+        "bcdefghz")
+
+
+def _correct_from_every_key(dictionary: TermDictionary, word: str) -> str | None:
+    """The correction looked up under every key two deletes away at once: the oracle for
+    ``correct``, which looks one delete away first."""
+    allowed = max_edits(word)
+    if allowed == 0 or word in dictionary or not word.isalpha():
+        return None
+    keys = {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+    if allowed >= 2:
+        keys |= {k[:i] + k[i + 1:] for k in set(keys) for i in range(len(k))}
+    found = {t for key in keys for t in dictionary._by_delete.get(key, ())}
+    ranked = sorted((edit_distance(word, t, allowed), -dictionary.counts[t], t) for t in found)
+    return next((t for d, _, t in ranked if d <= allowed), None)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_typo_correction_looks_one_edit_away_first_and_answers_the_same(seed: int) -> None:
+    rng = random.Random(seed)
+    letters = "aeiorstnc"
+    terms = {"".join(rng.choice(letters) for _ in range(rng.randint(5, 10))) for _ in range(400)}
+    dictionary = TermDictionary.build((t, rng.randint(1, 9)) for t in sorted(terms))
+    for _ in range(300):
+        word = list(rng.choice(sorted(terms)))
+        for _ in range(rng.randint(1, 3)):  # one to three edits of a known term
+            at = rng.randrange(len(word))
+            if rng.random() < 0.5:
+                word[at] = rng.choice(letters)
+            else:
+                del word[at]
+        typed = "".join(word)
+        assert dictionary.correct(typed) == _correct_from_every_key(dictionary, typed), typed
+
+
 def test_the_shipped_vocabulary_is_valid_with_no_phrase_twice() -> None:
     vocab = parse_vocabulary(VOCABULARY_PATH.read_text(encoding="utf-8"), strict=True)
     spinal = vocab.entry(("spinal", "tap"))

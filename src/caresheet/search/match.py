@@ -150,12 +150,16 @@ def match_all(
     )
 
 
-def head_phrases(session: Session) -> list[Phrase]:
-    """Every term of titles, aliases and keywords, most used first (SQLite; none on
-    PostgreSQL, which keeps no lists)."""
+def head_phrases(session: Session, min_sheets: int) -> list[Phrase]:
+    """The terms of titles, aliases and keywords in at least ``min_sheets`` sheets, most
+    used first (SQLite; none on PostgreSQL, which keeps no lists)."""
     if session.get_bind().dialect.name != "sqlite":
         return []
-    rows = fetch(session, "SELECT term FROM search_head_vocab ORDER BY doc DESC, term")
+    rows = fetch(
+        session,
+        "SELECT term FROM search_head_vocab WHERE doc >= :least ORDER BY doc DESC, term",
+        {"least": min_sheets},
+    )
     return [(row[0],) for row in rows]
 
 

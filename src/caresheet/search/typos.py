@@ -65,13 +65,24 @@ class TermDictionary:
         return term in self.counts
 
     def correct(self, word: str, edits: int | None = None) -> str | None:
-        """The closest term within the allowed edits (most used on a tie); None if none."""
+        """The closest term within the allowed edits (most used on a tie); None if none.
+
+        Every term one edit away shares a key with the word's own deletes (an inserted,
+        left out, changed or swapped letter), so those keys are looked up first; the keys two
+        deletes away (some hundred of them) are only made when no term is one edit away.
+        """
         allowed = max_edits(word) if edits is None else edits
         if allowed == 0 or word in self.counts or not word.isalpha():
             return None
-        keys = {word} | _deletes(word)
-        if allowed >= 2 and len(word) <= 24:
-            keys |= {key for first in _deletes(word) for key in _deletes(first)}
+        first = _deletes(word)
+        best = self._closest(word, {word} | first, allowed)
+        if (best is None or best[0] > 1) and allowed >= 2 and len(word) <= 24:
+            farther = {key for near in first for key in _deletes(near)}
+            best = self._closest(word, {word} | first | farther, allowed)
+        return None if best is None else best[2]
+
+    def _closest(self, word: str, keys: set[str], allowed: int) -> tuple[int, int, str] | None:
+        """(distance, -uses, term) of the best term under ``keys`` within ``allowed`` edits."""
         candidates = {term for key in keys for term in self._by_delete.get(key, ())}
         best: tuple[int, int, str] | None = None
         for term in candidates:
@@ -81,4 +92,4 @@ class TermDictionary:
             rank = (distance, -self.counts[term], term)
             if best is None or rank < best:
                 best = rank
-        return None if best is None else best[2]
+        return best

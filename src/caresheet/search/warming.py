@@ -28,6 +28,8 @@ from caresheet.search.vocabulary import vocabulary
 
 SessionFactory = Callable[..., AbstractContextManager[Session]]
 
+# A term in fewer sheets than this is read when first needed: in 0.05 ms or less.
+MIN_SHEETS = 32
 MAX_ENTRIES = 3_000_000  # read ahead at most (about 4 s of reading; 48 MB kept)
 CHECK_SECONDS = 2.0  # how often the thread looks for a change to the index
 
@@ -37,20 +39,22 @@ log = logging.getLogger(__name__)
 def warm(session: Session) -> int:
     """Read ahead, costliest first, the lists a query may need; returns the entries read.
 
-    First the head lists of every head term and of every phrase of the vocabulary (a
-    query with a common word reads the head lists of all its phrases), then, for every
-    term that is not common, its lists on every column and on the bodies alone (a query
-    reads those for its rare words). Left to be read on first use: the phrases a person
-    types, word for word, and whatever is past ``MAX_ENTRIES``.
+    First the head lists of the head terms and of every phrase of the vocabulary (a query
+    with a common word reads the head lists of all its phrases), then, for each term that
+    is not common, its lists on every column and on the bodies alone (a query reads those
+    for its rare words). Left to be read on first use, each in 0.05 ms or less: the terms
+    in fewer than ``MIN_SHEETS`` sheets; and the phrases a person types, word for word,
+    and whatever is past ``MAX_ENTRIES``.
     """
     dictionary = term_dictionary(session)
     limit = common_limit(dictionary)
     lay = [stemmed for entry in vocabulary().entries for phrase in entry
            for stemmed in stems_of(phrase, None)]
-    rare = sorted((n, term) for term, n in dictionary.counts.items() if 0 < n <= limit)
+    head = matching.head_phrases(session, MIN_SHEETS)
+    rare = sorted((n, term) for term, n in dictionary.counts.items()
+                  if MIN_SHEETS <= n <= limit)
     wanted = [
-        *((matching.HEAD_LIST, phrase)
-          for phrase in dict.fromkeys([*matching.head_phrases(session), *lay])),
+        *((matching.HEAD_LIST, phrase) for phrase in dict.fromkeys([*head, *lay])),
         *((kind, (term,)) for _, term in reversed(rare)
           for kind in (matching.FULL_LIST, matching.BODY_LIST)),
     ]
