@@ -15,7 +15,7 @@ is a mask over the sums, not part of any list (see ``Reader.language``), so one 
 list serves every language.
 An AND query reads a list whole only once a second query wants it: until then
 ``match.match_all`` lets FTS5 rank the AND itself, which scores only the sheets with every
-idea. ``caresheet.search.warm`` reads the costliest lists ahead of any query.
+idea. ``caresheet.search.warming`` reads most lists ahead of any query.
 
 The lists of one database belong to its index's change counter (``search_state.generation``):
 when it moves, all are dropped, so every process stays exact after any write, whoever made
@@ -39,10 +39,10 @@ from sqlalchemy.orm import Session
 from caresheet.search.cache import forget, per_database
 
 Phrase = tuple[str, ...]
-# (table, the score expression, the FTS5 expression of the phrase with its language filter)
+# (table, the score expression, the FTS5 expression of the phrase, never a language filter)
 ListKey = tuple[str, str, str]
 Mask = npt.NDArray[np.bool_]  # by document id: True for the documents in a language
-MAX_ENTRIES = 4_000_000  # every list's entries together, per database (64 MB at most)
+MAX_ENTRIES = 4_000_000  # every list's entries together, per database (64 MB of arrays)
 MAX_ASKED = 100_000  # lists remembered as asked for once, per database
 
 
