@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,15 +83,6 @@ def test_top_any_and_top_all_equal_brute_force_with_many_ties(seed: int) -> None
         assert impacts.top_any(lists, limit) == _summed(lists, limit)
         groups = [lists[: len(lists) // 2 + 1], lists[len(lists) // 2 :]]
         assert impacts.top_all(groups, limit) == _brute_all(groups, limit)
-
-
-@pytest.fixture
-def store(sqlite_url: str) -> Iterator[Store]:
-    store = Store.open(sqlite_url)
-    with store.session() as session:
-        import_published(session, [LIBRARY_DIR])
-    yield store
-    store.close()
 
 
 def _fts5_top(store: Store, plan: search.Plan, language: str | None) -> list[tuple[int, float]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,15 +24,6 @@ P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
 TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
 QUERIES = ["spinal tap", "pain after surgery", "home care", "colonoscopia", "heart cath",
            "what to expect", "fever", "knee scope left"]
-
-
-@pytest.fixture
-def store(sqlite_url: str) -> Iterator[Store]:
-    store = Store.open(sqlite_url)
-    with store.session() as session:
-        import_published(session, [LIBRARY_DIR])
-    yield store
-    store.close()
 
 
 def _head_list(store: Store, phrase: tuple[str, ...]) -> impacts.ImpactList | None:
