@@ -150,11 +150,15 @@ def match_all(
     )
 
 
+def keeps_lists(dialect: str) -> bool:
+    """Whether searches on this database rank from impact lists kept in memory: SQLite's
+    do; PostgreSQL ranks in SQL (``ts_rank_cd``)."""
+    return dialect == "sqlite"
+
+
 def head_phrases(session: Session, min_sheets: int) -> list[Phrase]:
     """The terms of titles, aliases and keywords in at least ``min_sheets`` sheets, most
-    used first (SQLite; none on PostgreSQL, which keeps no lists)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return []
+    used first (SQLite)."""
     rows = fetch(
         session,
         "SELECT term FROM search_head_vocab WHERE doc >= :least ORDER BY doc DESC, term",
@@ -174,10 +178,8 @@ BODY_LIST = ("search_fts", BODY_BM25)
 def warm(session: Session, wanted: Sequence[tuple[tuple[str, str], Phrase]],
          languages: Sequence[str], entries: int) -> int:
     """Read the ``wanted`` lists (in order, until about ``entries`` entries are read) and
-    the masks of ``languages``, so no query waits for them; returns the entries read.
-    A no-op on PostgreSQL."""
-    if session.get_bind().dialect.name != "sqlite":
-        return 0
+    the masks of ``languages``, so no query waits for them; returns the entries read
+    (SQLite)."""
     reader = impacts.Reader(session, generation(session))
     for language in languages:
         reader.language(language)

@@ -43,10 +43,12 @@ def warm(session: Session) -> int:
     First the head lists of the head terms and of every phrase of the vocabulary (a query
     with a common word reads the head lists of all its phrases), then, for each term that
     is not common, its lists on every column and on the bodies alone (a query reads those
-    for its rare words). Left to be read on first use, each in 0.05 ms or less: the terms
-    in fewer than ``MIN_SHEETS`` sheets; and the phrases a person types, word for word,
-    and whatever is past ``MAX_ENTRIES``.
+    for its rare words). Left to be read on first use: the terms in fewer than
+    ``MIN_SHEETS`` sheets (0.05 ms or less each), the phrases a person types word for
+    word, and whatever is past ``MAX_ENTRIES``.
     """
+    if not matching.keeps_lists(session.get_bind().dialect.name):
+        return 0
     dictionary = term_dictionary(session)
     limit = common_limit(dictionary)
     lay = [stemmed for entry in vocabulary().entries for phrase in entry
@@ -82,7 +84,7 @@ def keep_warm(sessions: SessionFactory, stop: threading.Event,
 def start(sessions: SessionFactory, dialect: str) -> Callable[[], None]:
     """Keep the lists warm in a daemon thread (SQLite only); returns what stops it."""
     stop = threading.Event()
-    if dialect != "sqlite":
+    if not matching.keeps_lists(dialect):
         return stop.set
     thread = threading.Thread(target=keep_warm, args=(sessions, stop),
                               name="caresheet-search-warm", daemon=True)
