@@ -18,8 +18,10 @@ Printed: import time per store, then p50/p95/p99 latency of the same 1,000 queri
   that has answered only the 50 warm-up queries: every impact list is read from FTS5 when a
   query first needs it, and kept;
 - ``search() cold``: the same, every list dropped first, then read ahead as a server does at
-  start and after each change to the index (``caresheet.search.warming``): the costly head
-  lists are in memory, the lists of rare words are read when first needed;
+  start and after each change to the index (``caresheet.search.warming``): the lists of the
+  head terms, lay phrases and every word in 32 sheets or more (but not common) are in
+  memory; those of rarer words and of phrases typed word for word are read when first
+  needed;
 - ``search() warm lists``: the same again, every answer a miss but every impact list in memory;
 - ``search() + snippets``: the same again, and every hit's snippet read, as a results page
   does (a hit makes its snippet when first read; the picker and the Infobutton never do);
