@@ -169,17 +169,6 @@ def test_the_cache_keeps_at_most_its_size() -> None:
     assert len(answers) == 1
 
 
-def test_the_cache_keeps_at_most_its_weight() -> None:
-    answers = search_cache.Answers(size=10, weight=100)
-    answers.put((7, "a", None, 20), "a", 60)
-    answers.put((7, "b", None, 20), "b", 30)
-    answers.put((7, "c", None, 20), "c", 30)  # 120 in all: the oldest goes
-    assert answers.get((7, "a", None, 20)) is None
-    assert answers.get((7, "b", None, 20)) == "b" and answers.get((7, "c", None, 20)) == "c"
-    answers.put((7, "huge", None, 20), "huge", 500)  # alone over the bound: kept, alone
-    assert len(answers) == 1 and answers.get((7, "huge", None, 20)) == "huge"
-
-
 def test_snippets_are_made_when_read_and_are_the_same(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
         import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
@@ -189,12 +178,48 @@ def test_snippets_are_made_when_read_and_are_the_same(store: Store, tmp_path: Pa
         (document,) = matching.by_sheet_code(session, "P586", "en")
         plan = search.plan_query(search.words(query), None, search.term_dictionary(session),
                                  search.vocabulary())
+        body = matching.fetch(session, "SELECT body FROM search_documents WHERE id = :id",
+                              {"id": document.id})[0][0]
     # Nothing made yet: a picker that shows titles only never pays for it.
-    assert hit.made_snippet.pending_chars >= len(document.body)
-    shown = hit.snippet
-    assert hit.made_snippet.pending_chars == 0 and hit.snippet is shown  # made once, kept
-    assert shown == snippet(document.aliases, document.body, plan.marks, "en", "Also called")
+    assert not hit.made_snippet.made
+    shown = hit.snippet  # read after the search's session has ended
+    assert hit.made_snippet.made and hit.snippet is shown  # made once, kept
+    assert shown == snippet(document.aliases, body, plan.marks, "en", "Also called")
     assert "<mark>" in shown
     with store.session(write=False) as session:
         again = search.search(session, query, limit=50).hits[0]
     assert again.snippet is shown  # the cached answer holds the snippet made
+
+
+def test_a_search_reads_no_sheet_text_until_a_snippet_is_read_then_all_at_once(
+    store: Store, statements: list[str]
+) -> None:
+    with store.session() as session:
+        sheets.install_samples(session)
+    with store.session(write=False) as session:
+        statements.clear()
+        hits = search.search(session, "pain", limit=10).hits
+    assert len(hits) > 3
+    assert not [s for s in statements if "body" in s]  # the picker's case: no text read
+    shown = [str(hit.snippet) for hit in hits]  # the results page, after the session ended
+    assert len([s for s in statements if "body" in s]) == 1  # every hit's text in one read
+    assert sum("<mark>" in text for text in shown) > 3
+
+
+def test_a_snippet_read_after_its_version_changed_shows_no_other_version_s_words(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.session() as session:
+        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+    with store.session(write=False) as session:
+        (hit,) = [h for h in search.search(session, "headache").hits if h.code == "P586"]
+    changed = P586.replace(TITLE_LINE, 'title: "Spinal Tap: At Home"').replace(
+        "headache", "okapiache")
+    path = tmp_path / "P586.en.md"
+    path.write_text(changed, encoding="utf-8")
+    with store.session() as session:
+        import_published(session, [path])  # a new version, indexed in place of the old
+    assert str(hit.snippet) == ""  # the version it found is gone: nothing, not the new text
+    with store.session(write=False) as session:
+        (again,) = [h for h in search.search(session, "okapiache").hits if h.code == "P586"]
+    assert "<mark>okapiache</mark>" in str(again.snippet)

@@ -170,16 +170,14 @@ def search(
         return replace(cached, hits=list(cached.hits))  # a caller may change its own list
     results = _search(session, text, language, limit, generation)
     if answers is not None:
-        # Weighed by the sheet text its snippets hold until they are made.
-        held = sum(hit.made_snippet.pending_chars for hit in results.hits)
-        answers.put(key, replace(results, hits=list(results.hits)), held)
+        answers.put(key, replace(results, hits=list(results.hits)))
     return results
 
 
 def _search(
     session: Session, text: str, language: str | None, limit: int, generation: int
 ) -> Results:
-    found: dict[int, Hit] = {}
+    found = _Found(matching.Bodies(session.get_bind().engine))
     jump = _by_sheet_code(session, text, language, found)
     _by_any_clinical_code(session, text, language, found)
     query_words = words(text)[:MAX_WORDS]
@@ -188,7 +186,7 @@ def _search(
         dictionary = term_dictionary(session, generation)
         plan = plan_query(query_words, language, dictionary, vocabulary())
         _by_text(session, plan, language, limit, found, generation)
-    hits = sorted(found.values(), key=lambda h: (-h.score, h.title, h.language))[:limit]
+    hits = sorted(found.hits.values(), key=lambda h: (-h.score, h.title, h.language))[:limit]
     corrected = " ".join(plan.corrected) if plan is not None and plan.changed and hits else None
     suggestion = None
     if not hits and query_words:
@@ -196,23 +194,31 @@ def _search(
     return Results(query=text, hits=hits, jump=jump, suggestion=suggestion, corrected=corrected)
 
 
-def _hit(
-    document: matching.Indexed, score: float, reason: str, marks: list[Phrase],
-    expanded: list[Phrase] | None = None,
-) -> Hit:
-    shown = Snippet(document.aliases, document.body, marks, expanded or [], document.language,
-                    _also_called(document.language))
-    return Hit(
-        code=document.code,
-        language=document.language,
-        title=document.title,
-        score=score,
-        made_snippet=shown,
-        status=document.status,
-        version=document.version,
-        sheet_version_id=document.sheet_version_id,
-        reason=reason,
-    )
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The hits of one search so far, by document id, and what reads their bodies."""
+
+    bodies: matching.Bodies
+    hits: dict[int, Hit] = field(default_factory=dict)
+
+    def add(self, document: matching.Indexed, score: float, reason: str,
+            marks: list[Phrase], expanded: list[Phrase] | None = None) -> Hit:
+        """The document as a hit, unless it already is one (found a better way first)."""
+        if document.id not in self.hits:
+            shown = Snippet(document.aliases, self.bodies.of(document), marks, expanded or [],
+                            document.language, _also_called(document.language))
+            self.hits[document.id] = Hit(
+                code=document.code,
+                language=document.language,
+                title=document.title,
+                score=score,
+                made_snippet=shown,
+                status=document.status,
+                version=document.version,
+                sheet_version_id=document.sheet_version_id,
+                reason=reason,
+            )
+        return self.hits[document.id]
 
 
 def _also_called(language: str) -> str:
@@ -221,7 +227,7 @@ def _also_called(language: str) -> str:
 
 
 def _by_sheet_code(
-    session: Session, text: str, language: str | None, found: dict[int, Hit]
+    session: Session, text: str, language: str | None, found: _Found
 ) -> Hit | None:
     code = as_sheet_code(text)
     if code is None:
@@ -232,20 +238,19 @@ def _by_sheet_code(
     if not documents:
         return None
     preferred = sorted(documents, key=lambda d: (d.language != (language or "en"), d.language))
-    for rank, document in enumerate(preferred):
-        found[document.id] = _hit(document, CODE_SCORE - rank, "code", [])
-    return found[preferred[0].id]
+    hits = [found.add(document, CODE_SCORE - rank, "code", [])
+            for rank, document in enumerate(preferred)]
+    return hits[0]
 
 
 def _by_any_clinical_code(
-    session: Session, text: str, language: str | None, found: dict[int, Hit]
+    session: Session, text: str, language: str | None, found: _Found
 ) -> None:
     code = as_clinical_code(text)
     if code is None:
         return
     for document in matching.by_clinical_code(session, None, code, language):
-        if document.id not in found:
-            found[document.id] = _hit(document, CLINICAL_CODE_SCORE, "clinical_code", [])
+        found.add(document, CLINICAL_CODE_SCORE, "clinical_code", [])
 
 
 def rank(
@@ -273,15 +278,14 @@ def rank(
 
 
 def _by_text(
-    session: Session, plan: Plan, language: str | None, limit: int, found: dict[int, Hit],
+    session: Session, plan: Plan, language: str | None, limit: int, found: _Found,
     generation: int,
 ) -> None:
     scored = rank(session, plan, language, limit, generation)
     documents = matching.documents(session, [doc_id for doc_id, _ in scored])
     for doc_id, score in scored:
-        if doc_id in found or doc_id not in documents:
-            continue
-        found[doc_id] = _hit(documents[doc_id], score, "text", plan.marks, plan.phrases)
+        if doc_id in documents:
+            found.add(documents[doc_id], score, "text", plan.marks, plan.phrases)
 
 
 def did_you_mean(

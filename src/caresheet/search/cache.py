@@ -20,49 +20,40 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 SIZE = 1024
-# What the kept answers may hold of sheets' text (characters) for snippets not yet made:
-# a picker's 50 hits, never shown with snippets, would otherwise keep 50 bodies each.
-WEIGHT = 16_000_000
 WROTE_INDEX = "caresheet.search.wrote_index"  # session.info flag set by search.index
 
 Key = tuple[int, str, str | None, int]  # generation, cleaned text, language, limit
 
 
 class Answers:
-    """A bounded, thread-safe least-recently-used map of one database's recent answers: at
-    most ``size`` of them, and at most ``weight`` in all by the weights given to ``put``."""
+    """A bounded, thread-safe least-recently-used map of one database's recent answers.
 
-    def __init__(self, size: int = SIZE, weight: int = WEIGHT) -> None:
+    An answer is small: its hits hold no sheet text until a snippet is read
+    (``caresheet.search.match.Bodies``), and then only the snippet."""
+
+    def __init__(self, size: int = SIZE) -> None:
         self.size = size
-        self.weight = weight
         self._lock = threading.Lock()
-        self._items: OrderedDict[Key, tuple[object, int]] = OrderedDict()
-        self._weight = 0
+        self._items: OrderedDict[Key, object] = OrderedDict()
         self.generation = -1
 
     def get(self, key: Key) -> object | None:
         with self._lock:
             found = self._items.get(key)
-            if found is None:
-                return None
-            self._items.move_to_end(key)
-            return found[0]
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
 
-    def put(self, key: Key, value: object, weight: int = 0) -> None:
+    def put(self, key: Key, value: object) -> None:
         with self._lock:
             if key[0] != self.generation:
                 # Answers of an older index can never be asked for again: drop them at once.
                 self._items.clear()
-                self._weight = 0
                 self.generation = key[0]
-            replaced = self._items.pop(key, None)
-            if replaced is not None:
-                self._weight -= replaced[1]
-            self._items[key] = (value, weight)
-            self._weight += weight
-            while len(self._items) > self.size or (self._weight > self.weight
-                                                    and len(self._items) > 1):
-                self._weight -= self._items.popitem(last=False)[1][1]
+            self._items.pop(key, None)
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -8,11 +8,13 @@ nothing a person types can become query syntax.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import functools
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from caresheet.search import impacts
@@ -41,7 +43,6 @@ class Indexed:
     status: str
     title: str
     aliases: tuple[str, ...]
-    body: str
 
 
 def fetch(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
@@ -316,17 +317,55 @@ def _rank_postgres(
     return [(row[0], max(float(row[1]), 1e-6)) for row in rows]
 
 
-_DOCUMENT_COLUMNS = "id, sheet_version_id, code, language, version, status, title, aliases, body"
+# Never the body: only a snippet needs it (``Bodies``), and a sheet's row is mostly body.
+_DOCUMENT_COLUMNS = "id, sheet_version_id, code, language, version, status, title, aliases"
 
 
 def _indexed(row: Any) -> Indexed:
     """A row of ``_DOCUMENT_COLUMNS``, in that order."""
-    id_, sheet_version_id, code, language, version, status, title, aliases, body = row
+    id_, sheet_version_id, code, language, version, status, title, aliases = row
     return Indexed(
         id=id_, sheet_version_id=sheet_version_id, code=code, language=language,
         version=version, status=status, title=title,
-        aliases=tuple(a for a in aliases.split("\n") if a), body=body,
+        aliases=tuple(a for a in aliases.split("\n") if a),
     )
+
+
+class Bodies:
+    """The texts of one search's hits, read in one query when the first snippet asks.
+
+    A search returns without them: the sheet picker and the Infobutton never show a snippet,
+    and the body is most of what reading a sheet's row costs. A results page reads them
+    after its session has ended, so the read opens its own connection. Each text is that of
+    the version the hit found (its sheet version id): after a change to the index in
+    between, a snippet shows nothing rather than another version's words.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._versions: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._read: dict[int, str] | None = None
+
+    def of(self, document: Indexed) -> Callable[[], str]:
+        """What reads this hit's body (all the hits' bodies, the first time one is read)."""
+        with self._lock:
+            self._versions[document.id] = document.sheet_version_id
+        return functools.partial(self._body, document.id)
+
+    def _body(self, document_id: int) -> str:
+        with self._lock:
+            if self._read is None:
+                self._read = self._fetch()
+            return self._read.get(document_id, "")
+
+    def _fetch(self) -> dict[int, str]:
+        placeholders, params = in_list("id", list(self._versions))
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                text(f"SELECT id, sheet_version_id, body FROM search_documents "
+                     f"WHERE id IN {placeholders}"), params)
+            return {row[0]: row[2] for row in rows if self._versions.get(row[0]) == row[1]}
 
 
 def documents(session: Session, ids: Sequence[int]) -> dict[int, Indexed]:

@@ -2,13 +2,14 @@
 
 Built in Python from the sheet's own text, so SQLite and PostgreSQL show the same snippet;
 every piece of sheet text is escaped before ``<mark>`` goes around it. A search hit carries a
-``Snippet`` that is made the first time it is read: the sheet picker and the Infobutton never
-show one, and on a results page making them was most of a search's time.
+``Snippet`` that is made (and the sheet's text read) the first time it is read: the sheet
+picker and the Infobutton never show one, and on a results page making them was most of a
+search's time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
@@ -242,23 +243,23 @@ def snippet(
 class Snippet:
     """One hit's snippet, made when first read and then kept (its inputs let go).
 
-    Safe to read from several threads at once (a cached answer is shared): at worst two make
-    the same text.
+    The sheet's text is read only then too (``body``, in practice ``match.Bodies``). Safe to
+    read from several threads at once (a cached answer is shared): at worst two make the
+    same text.
     """
 
     __slots__ = ("_inputs", "_made")
 
-    def __init__(self, aliases: Sequence[str], body: str, marks: Sequence[Phrase],
+    def __init__(self, aliases: Sequence[str], body: Callable[[], str], marks: Sequence[Phrase],
                  expanded: Sequence[Phrase], language: str, also_called: str) -> None:
         self._made: Markup | None = None
-        self._inputs: tuple[Sequence[str], str, Sequence[Phrase], Sequence[Phrase], str,
-                            str] | None = (aliases, body, marks, expanded, language, also_called)
+        self._inputs: tuple[Sequence[str], Callable[[], str], Sequence[Phrase],
+                            Sequence[Phrase], str, str] | None = (
+            aliases, body, marks, expanded, language, also_called)
 
     @property
-    def pending_chars(self) -> int:
-        """How much sheet text this snippet holds until it is made (0 once it is)."""
-        inputs = self._inputs
-        return 0 if inputs is None else len(inputs[1]) + sum(map(len, inputs[0]))
+    def made(self) -> bool:
+        return self._made is not None
 
     def html(self) -> Markup:
         made = self._made
@@ -268,7 +269,8 @@ class Snippet:
         if inputs is None:  # another thread made it between the two reads
             assert self._made is not None
             return self._made
-        aliases, body, marks, expanded, language, also_called = inputs
+        aliases, body_of, marks, expanded, language, also_called = inputs
+        body = body_of()
         made = snippet(aliases, body, marks, language, also_called)
         if expanded and "<mark>" not in made:
             # Found through a lay word or synonym: mark that instead of the typed words.
