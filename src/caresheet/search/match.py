@@ -361,11 +361,20 @@ class Bodies:
 
     def _fetch(self) -> dict[int, str]:
         placeholders, params = in_list("id", list(self._versions))
-        with self._engine.connect() as connection:
-            rows = connection.execute(
-                text(f"SELECT id, sheet_version_id, body FROM search_documents "
-                     f"WHERE id IN {placeholders}"), params)
-            return {row[0]: row[2] for row in rows if self._versions.get(row[0]) == row[1]}
+        sql = f"SELECT id, sheet_version_id, body FROM search_documents WHERE id IN {placeholders}"
+        if self._engine.dialect.name == "sqlite":
+            # Straight to the driver, as ``fetch`` does: a tenth of the cost of a Connection.
+            pooled = self._engine.raw_connection()
+            try:
+                driver = pooled.driver_connection
+                assert driver is not None  # a checked-out connection always has one
+                rows = driver.execute(sql, params).fetchall()
+            finally:
+                pooled.close()
+        else:
+            with self._engine.connect() as connection:
+                rows = list(connection.execute(text(sql), params))
+        return {row[0]: row[2] for row in rows if self._versions.get(row[0]) == row[1]}
 
 
 def documents(session: Session, ids: Sequence[int]) -> dict[int, Indexed]:
