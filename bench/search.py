@@ -24,7 +24,8 @@ Printed: import time per store, then p50/p95/p99 latency of the same 1,000 queri
   needed;
 - ``search() warm lists``: the same again, every answer a miss but every impact list in memory;
 - ``search() + snippets``: the same again, and every hit's snippet read, as a results page
-  does (a hit makes its snippet when first read; the picker and the Infobutton never do);
+  does (a hit reads its sheet's text and makes its snippet when first read; the picker and
+  the Infobutton never do);
 - ``search() cached``: the same queries once more after they were all answered once: every one
   a hit in the frequent-query cache (keyed by the index's change counter);
 - ``index``: only the full-text query of the planned phrases, which is what tantivy does;
