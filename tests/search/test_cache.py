@@ -6,6 +6,8 @@ the library's one write path, as every face does.
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -223,3 +225,15 @@ def test_a_snippet_read_after_its_version_changed_shows_no_other_version_s_words
     with store.session(write=False) as session:
         (again,) = [h for h in search.search(session, "okapiache").hits if h.code == "P586"]
     assert "<mark>okapiache</mark>" in str(again.snippet)
+
+
+def test_a_cached_answer_does_not_keep_its_store_alive(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/caresheet.db")
+    with store.session() as session:
+        sheets.install_samples(session)
+    with store.session(write=False) as session:
+        assert search.search(session, "spinal tap").hits  # cached, its snippets not read
+    engine = weakref.ref(store.engine)
+    del store, session
+    gc.collect()
+    assert engine() is None

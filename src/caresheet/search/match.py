@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -338,11 +339,13 @@ class Bodies:
     and the body is most of what reading a sheet's row costs. A results page reads them
     after its session has ended, so the read opens its own connection. Each text is that of
     the version the hit found (its sheet version id): after a change to the index in
-    between, a snippet shows nothing rather than another version's words.
+    between, a snippet shows nothing rather than another version's words. The engine is held
+    weakly: a cached answer must not keep a closed store's pool (the key of every
+    per-database cache) alive.
     """
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._engine = weakref.ref(engine)
         self._versions: dict[int, int] = {}
         self._lock = threading.Lock()
         self._read: dict[int, str] | None = None
@@ -360,11 +363,14 @@ class Bodies:
             return self._read.get(document_id, "")
 
     def _fetch(self) -> dict[int, str]:
+        engine = self._engine()
+        if engine is None:  # its store is gone: nothing to show
+            return {}
         placeholders, params = in_list("id", list(self._versions))
         sql = f"SELECT id, sheet_version_id, body FROM search_documents WHERE id IN {placeholders}"
-        if self._engine.dialect.name == "sqlite":
+        if engine.dialect.name == "sqlite":
             # Straight to the driver, as ``fetch`` does: a tenth of the cost of a Connection.
-            pooled = self._engine.raw_connection()
+            pooled = engine.raw_connection()
             try:
                 driver = pooled.driver_connection
                 assert driver is not None  # a checked-out connection always has one
@@ -372,7 +378,7 @@ class Bodies:
             finally:
                 pooled.close()
         else:
-            with self._engine.connect() as connection:
+            with engine.connect() as connection:
                 rows = list(connection.execute(text(sql), params))
         return {row[0]: row[2] for row in rows if self._versions.get(row[0]) == row[1]}
 
