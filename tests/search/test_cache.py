@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from caresheet import search, sheets
 from caresheet.library import LIBRARY_DIR
@@ -237,3 +237,20 @@ def test_a_cached_answer_does_not_keep_its_store_alive(tmp_path: Path) -> None:
     del store, session
     gc.collect()
     assert engine() is None
+
+
+def test_a_snippet_whose_text_cannot_be_read_is_empty_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/caresheet.db")
+    with store.session() as session:
+        sheets.install_samples(session)
+    with store.session(write=False) as session:
+        hits = search.search(session, "spinal tap").hits
+    with store.session() as session:  # a real failure: the table is not there any more
+        session.execute(text("ALTER TABLE search_documents RENAME TO gone"))
+    shown = [str(hit.snippet) for hit in hits]  # no error: what the hit itself holds
+    assert all(text_ == "" or text_.startswith("Also called: ") for text_ in shown)
+    assert "<mark>spinal</mark>" in shown[0]  # P586's aliases
+    assert "could not be read (OperationalError)" in caplog.text
+    store.close()

@@ -9,6 +9,8 @@ nothing a person types can become query syntax.
 from __future__ import annotations
 
 import functools
+import logging
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -16,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from caresheet.search import impacts
 
 Phrase = tuple[str, ...]
+log = logging.getLogger(__name__)
 # tsvector weights {D, C, B, A} in the same ratio as the FTS5 bm25 column weights (1:4:6:10).
 PG_WEIGHTS = "{0.1, 0.4, 0.6, 1.0}"
 BODY_WEIGHTS = "{0.1, 0.0, 0.0, 0.0}"  # the body alone, for the rare words of a split query
@@ -359,7 +363,13 @@ class Bodies:
     def _body(self, document_id: int) -> str:
         with self._lock:
             if self._read is None:
-                self._read = self._fetch()
+                try:
+                    self._read = self._fetch()
+                except (SQLAlchemyError, sqlite3.Error) as error:
+                    # The results are already found: shown without snippets, not as an error.
+                    log.warning("search: the hits' texts could not be read (%s)",
+                                type(error).__name__)
+                    self._read = {}
             return self._read.get(document_id, "")
 
     def _fetch(self) -> dict[int, str]:
