@@ -82,7 +82,7 @@ _TABLE = table_of(EscalationRow)
 # Built once: opening one runs inside a patient's check-in.
 _BY_SOURCE = select(_TABLE).where(_TABLE.c.source == bindparam("source"),
                                   _TABLE.c.source_id == bindparam("source_id"))
-_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+_INSERT = insert(_TABLE).returning(*_TABLE.c)  # the new row, read as ``_escalation`` reads
 
 
 def open_escalation(
@@ -108,18 +108,13 @@ def open_escalation(
     if existing is not None:
         return _escalation(existing)
     moment = now or dt.datetime.now(dt.UTC)
-    new_id = connection.execute(_INSERT, {
+    escalation = _escalation(connection.execute(_INSERT, {
         "handout_id": handout_id, "source": source, "source_id": str(source_id),
         "tier": tier.value, "tier_rank": tier.rank, "sheet_code": sheet_code,
         "reasons": json.dumps(list(reasons)), "created_at": moment,
         "status": EscalationStatus.OPEN.value,
-    }).scalar_one()
-    escalation = Escalation(
-        id=new_id, handout_id=handout_id, source=source, source_id=str(source_id), tier=tier,
-        sheet_code=sheet_code, reasons=tuple(reasons), created_at=moment,
-        status=EscalationStatus.OPEN, acknowledged_by=None, acknowledged_at=None,
-        closed_by=None, closed_at=None, close_note=None,
-    )
+    }).one())
+    new_id = escalation.id
     notice = outbox.EscalationNotice(
         escalation_id=new_id, tier=tier.value, sheet_code=sheet_code, reasons=tuple(reasons),
         source=source, created_at=moment,
