@@ -98,10 +98,7 @@ class Store:
                 session.commit()
             except (OperationalError, InterfaceError) as error:
                 _rollback_quietly(session)
-                # A lost connection or a lock held too long: one line, not a driver traceback.
-                raise StoreUnavailableError(
-                    f"the database {self.display_url} failed: {_first_line(error.orig)}"
-                ) from error
+                raise self._unavailable(error) from error
             except BaseException:
                 session.rollback()
                 raise
@@ -114,9 +111,12 @@ class Store:
             with self._reader.connect() as connection, connection.begin():
                 yield connection
         except (OperationalError, InterfaceError) as error:
-            raise StoreUnavailableError(
-                f"the database {self.display_url} failed: {_first_line(error.orig)}"
-            ) from error
+            raise self._unavailable(error) from error
+
+    def _unavailable(self, error: OperationalError | InterfaceError) -> StoreUnavailableError:
+        """A lost connection or a lock held too long: one line, not a driver traceback."""
+        return StoreUnavailableError(
+            f"the database {self.display_url} failed: {_first_line(error.orig)}")
 
     def close(self) -> None:
         """Close every pooled connection."""
