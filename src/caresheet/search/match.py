@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -29,11 +29,17 @@ log = logging.getLogger(__name__)
 PG_WEIGHTS = "{0.1, 0.4, 0.6, 1.0}"
 BODY_WEIGHTS = "{0.1, 0.0, 0.0, 0.0}"  # the body alone, for the rare words of a split query
 BODY_BM25 = "bm25(search_fts, 0.0, 0.0, 0.0, 1.0, 0.0)"  # the same on SQLite
+# The lists a search reads for a phrase: on the head table (every phrase of a query with a
+# common word), on every column (the phrases of a query without one), and on the bodies
+# alone (the rare phrases of a query with a common word).
+HEAD_LIST = ("search_head", "rank")
+FULL_LIST = ("search_fts", "rank")
+BODY_LIST = ("search_fts", BODY_BM25)
+
 
 def language_token(language: str) -> str:
     """The term that marks a document's language in the FTS5 table (``xlangen``)."""
     return "xlang" + "".join(ch for ch in language.lower() if ch.isalnum())
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +63,12 @@ def fetch(session: Session, sql: str, params: dict[str, Any] | None = None) -> l
     statement (about 0.3 ms) is ten times what FTS5 needs to answer a rare word, and a search
     runs several. ``sql`` uses ``:name`` parameters, which both drivers take this way.
     """
-    connection = session.connection()
+    return fetch_on(session.connection(), sql, params)
+
+
+def fetch_on(connection: Connection, sql: str, params: dict[str, Any] | None = None
+             ) -> list[Any]:
+    """``fetch`` on a Core connection (one that no session holds)."""
     if connection.dialect.name == "sqlite":
         driver = connection.connection.driver_connection
         assert driver is not None  # a checked-out connection always has one
@@ -139,19 +150,19 @@ def match_all(
         expression = " & ".join(f"({tsquery_expression(g)})" for g in groups)
         column = "tsv_head" if focused else "tsv"
         return _rank_postgres(session, expression, language, limit, column)
-    table = "search_head" if focused else "search_fts"
+    kind = HEAD_LIST if focused else FULL_LIST
     reader = impacts.Reader(session, _known(session, generation_))
     expressions = [[fts5_expression([p], None) for p in group] for group in groups]
-    missing = [e for group in expressions for e in group if reader.kept(table, "rank", e) is None]
-    wanted_before = [reader.asked_before(table, "rank", e) for e in missing]  # notes them all
+    missing = [e for group in expressions for e in group if reader.kept(*kind, e) is None]
+    wanted_before = [reader.asked_before(*kind, e) for e in missing]  # notes them all
     if not all(wanted_before):
         # A list not yet in memory would be read whole (every sheet with a common word
         # scored) to keep only the few sheets with every idea: until a second query wants
         # it, FTS5 joins the ideas itself and scores only those. Its bm25() of the AND is
         # the same sum, phrase by phrase in the same order, as the lists give.
-        return _top_all_sqlite(session, table, groups, language, limit)
+        return _top_all_sqlite(session, kind[0], groups, language, limit)
     return impacts.top_all(
-        [[reader.impact_list(table, "rank", e) for e in group] for group in expressions],
+        [[reader.impact_list(*kind, e) for e in group] for group in expressions],
         limit, reader.language(language),
     )
 
@@ -171,14 +182,6 @@ def head_phrases(session: Session, min_sheets: int) -> list[Phrase]:
         {"least": min_sheets},
     )
     return [(row[0],) for row in rows]
-
-
-# The lists a search reads for a phrase: on the head table (every phrase of a query with a
-# common word), on every column (the phrases of a query without one), and on the bodies
-# alone (the rare phrases of a query with a common word).
-HEAD_LIST = ("search_head", "rank")
-FULL_LIST = ("search_fts", "rank")
-BODY_LIST = ("search_fts", BODY_BM25)
 
 
 def warm(session: Session, wanted: Sequence[tuple[tuple[str, str], Phrase]],
@@ -377,19 +380,9 @@ class Bodies:
         if engine is None:  # its store is gone: nothing to show
             return {}
         placeholders, params = in_list("id", list(self._versions))
-        sql = f"SELECT id, sheet_version_id, body FROM search_documents WHERE id IN {placeholders}"
-        if engine.dialect.name == "sqlite":
-            # Straight to the driver, as ``fetch`` does: a tenth of the cost of a Connection.
-            pooled = engine.raw_connection()
-            try:
-                driver = pooled.driver_connection
-                assert driver is not None  # a checked-out connection always has one
-                rows = driver.execute(sql, params).fetchall()
-            finally:
-                pooled.close()
-        else:
-            with engine.connect() as connection:
-                rows = list(connection.execute(text(sql), params))
+        with engine.connect() as connection:
+            rows = fetch_on(connection, "SELECT id, sheet_version_id, body FROM search_documents "
+                            f"WHERE id IN {placeholders}", params)
         return {row[0]: row[2] for row in rows if self._versions.get(row[0]) == row[1]}
 
 
