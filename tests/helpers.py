@@ -488,6 +488,21 @@ def import_published(session: Any, paths: Sequence[Path | str]) -> list[Any]:
     return outcomes
 
 
+P586_TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
+
+
+def retitled_p586(folder: Path, title: str, name: str = "P586.en.md") -> Path:
+    """The shipped P586 with another title, written to ``folder / name``: a new version of
+    a real sheet whose words a test can find."""
+    from caresheet.library import LIBRARY_DIR
+
+    text = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
+    assert P586_TITLE_LINE in text
+    path = folder / name
+    path.write_text(text.replace(P586_TITLE_LINE, f'title: "{title}"'), encoding="utf-8")
+    return path
+
+
 def publish_files(db_url: str, paths: Sequence[Path | str]) -> None:
     """``import_published`` into the database at ``db_url`` (a live server's, say)."""
     from caresheet.store.db import Store

@@ -16,26 +16,15 @@ import pytest
 from sqlalchemy import event, text
 
 from caresheet import search, sheets
-from caresheet.library import LIBRARY_DIR
 from caresheet.search import cache as search_cache
 from caresheet.search import match as matching
 from caresheet.search.snippets import snippet
 from caresheet.store.db import Store
-from helpers import import_published
-
-P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
-TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
+from helpers import import_published, retitled_p586
 
 
 class Rollback(Exception):
     """Raised inside a store session to roll its transaction back."""
-
-
-def _write(folder: Path, title: str) -> Path:
-    assert TITLE_LINE in P586
-    path = folder / "P586.en.md"
-    path.write_text(P586.replace(TITLE_LINE, f'title: "{title}"'), encoding="utf-8")
-    return path
 
 
 def _titles(store: Store, query: str) -> list[str]:
@@ -104,7 +93,7 @@ def test_a_caller_changing_its_hits_does_not_change_the_cache(
     store: Store, tmp_path: Path
 ) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     with store.session(write=False) as session:
         search.search(session, "spinal tap").hits.clear()
         assert [h.code for h in search.search(session, "spinal tap").hits] == ["P586"]
@@ -115,10 +104,10 @@ def test_no_cached_answer_outlives_an_import_or_a_status_change(
 ) -> None:
     assert _titles(store, "okapi") == []  # cached: nothing
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Okapi Edition")])
     assert _titles(store, "okapi") == ["Spinal Tap: Okapi Edition"]  # cached: found
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+        sheets.import_paths(session, [retitled_p586(tmp_path, "Spinal Tap: Zebrafinch Edition")])
     assert _titles(store, "zebrafinch") == []  # a draft: not public
     with store.session() as session:
         sheets.set_status(session, "P586", "en", 2, "published")
@@ -137,9 +126,9 @@ def test_an_answer_from_a_rolled_back_write_is_never_served(
     store: Store, tmp_path: Path
 ) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     with pytest.raises(Rollback), store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Okapi Edition")])
         # The session sees its own write, under a counter the rollback will give back.
         assert [h.title for h in search.search(session, "okapi").hits] == [
             "Spinal Tap: Okapi Edition"
@@ -147,7 +136,7 @@ def test_an_answer_from_a_rolled_back_write_is_never_served(
         raise Rollback
     # Another write now takes that same counter value: its answers must be its own.
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Zebrafinch Edition")])
     assert _titles(store, "okapi") == []
     assert _titles(store, "zebrafinch") == ["Spinal Tap: Zebrafinch Edition"]
 
@@ -155,7 +144,7 @@ def test_an_answer_from_a_rolled_back_write_is_never_served(
 def test_each_database_has_its_own_answers(tmp_path: Path) -> None:
     one, two = (Store.open(f"sqlite:///{tmp_path}/{n}.db") for n in ("one", "two"))
     with one.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     assert _titles(one, "spinal tap") == ["Spinal Tap: At Home"]
     assert _titles(two, "spinal tap") == []
     one.close()
@@ -173,7 +162,7 @@ def test_the_cache_keeps_at_most_its_size() -> None:
 
 def test_snippets_are_made_when_read_and_are_the_same(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     query = "spinal tap headache"
     with store.session(write=False) as session:
         hit = search.search(session, query, limit=50).hits[0]
@@ -212,13 +201,12 @@ def test_a_snippet_read_after_its_version_changed_shows_no_other_version_s_words
     store: Store, tmp_path: Path
 ) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     with store.session(write=False) as session:
         (hit,) = [h for h in search.search(session, "headache").hits if h.code == "P586"]
-    changed = P586.replace(TITLE_LINE, 'title: "Spinal Tap: At Home"').replace(
-        "headache", "okapiache")
-    path = tmp_path / "P586.en.md"
-    path.write_text(changed, encoding="utf-8")
+    path = retitled_p586(tmp_path, "Spinal Tap: At Home")
+    path.write_text(path.read_text(encoding="utf-8").replace("headache", "okapiache"),
+                    encoding="utf-8")
     with store.session() as session:
         import_published(session, [path])  # a new version, indexed in place of the old
     assert str(hit.snippet) == ""  # the version it found is gone: nothing, not the new text

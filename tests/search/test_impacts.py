@@ -15,15 +15,12 @@ from typing import Any
 import pytest
 
 from caresheet import search
-from caresheet.library import LIBRARY_DIR
 from caresheet.search import cache as search_cache
 from caresheet.search import impacts
 from caresheet.search import match as search_match
 from caresheet.store.db import Store
-from helpers import import_published
+from helpers import publish_files, retitled_p586
 
-P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
-TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
 RELEVANCE = Path(__file__).with_name("relevance.tsv")
 
 
@@ -135,13 +132,7 @@ def test_another_process_changing_the_index_is_seen_at_once(
 ) -> None:
     """Two Stores on one file are two processes' pools: each keeps its own lists."""
     assert _okapi(store) == []  # the list of "okapi" is kept, empty
-    other = Store.open(sqlite_url)
-    path = tmp_path / "P586.en.md"
-    path.write_text(P586.replace(TITLE_LINE, 'title: "Spinal Tap: Okapi Edition"'),
-                    encoding="utf-8")
-    with other.session() as session:
-        import_published(session, [path])
-    other.close()
+    publish_files(sqlite_url, [retitled_p586(tmp_path, "Spinal Tap: Okapi Edition")])
     assert _okapi(store) == ["P586"]
 
 

@@ -17,17 +17,7 @@ from caresheet.library import LIBRARY_DIR
 from caresheet.search import index as search_index
 from caresheet.search import match as search_match
 from caresheet.store.db import Store
-from helpers import import_published
-
-P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
-TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
-
-
-def _write(folder: Path, title: str, name: str = "P586.en.md") -> Path:
-    assert TITLE_LINE in P586
-    path = folder / name
-    path.write_text(P586.replace(TITLE_LINE, f'title: "{title}"'), encoding="utf-8")
-    return path
+from helpers import import_published, retitled_p586
 
 
 def _codes(store: Store, query: str, language: str | None = None) -> list[str]:
@@ -48,7 +38,7 @@ def store(db_url: str) -> Store:
 def test_an_imported_sheet_is_found_once_published(store: Store, tmp_path: Path) -> None:
     assert _codes(store, "spinal tap") == []
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        sheets.import_paths(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     # A draft is for staff only: search (words, code and clinical codes) does not know it.
     assert _codes(store, "spinal tap") == [] and _codes(store, "P586") == []
     with store.session(write=False) as session:
@@ -65,10 +55,10 @@ def test_an_imported_sheet_is_found_once_published(store: Store, tmp_path: Path)
 
 def test_a_new_version_replaces_the_old_words(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Zebrafinch Edition")])
     assert _titles(store, "zebrafinch") == ["Spinal Tap: Zebrafinch Edition"]
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Okapi Edition")])
     assert _titles(store, "zebrafinch") == []
     assert _titles(store, "okapi") == ["Spinal Tap: Okapi Edition"]
     with store.session(write=False) as session:
@@ -80,9 +70,9 @@ def test_a_new_version_replaces_the_old_words(store: Store, tmp_path: Path) -> N
 
 def test_a_new_draft_does_not_hide_the_published_version(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Published Words")])
+        sheets.import_paths(session, [retitled_p586(tmp_path, "Spinal Tap: Published Words")])
         sheets.set_status(session, "P586", "en", 1, "published")
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: Draft Words")])
+        sheets.import_paths(session, [retitled_p586(tmp_path, "Spinal Tap: Draft Words")])
     assert _titles(store, "spinal tap") == ["Spinal Tap: Published Words"]
     with store.session(write=False) as session:
         (hit,) = search.search(session, "P586").hits
@@ -91,7 +81,7 @@ def test_a_new_draft_does_not_hide_the_published_version(store: Store, tmp_path:
 
 def test_a_retired_sheet_leaves_the_index(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
         sheets.set_status(session, "P586", "en", 1, "retired")
     assert _codes(store, "spinal tap") == []
     assert _codes(store, "62270") == []
@@ -106,7 +96,7 @@ def test_every_change_moves_the_generation(store: Store, tmp_path: Path) -> None
     with store.session(write=False) as session:
         before = search_match.generation(session)
     with store.session() as session:
-        sheets.import_paths(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        sheets.import_paths(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     with store.session(write=False) as session:
         after_import = search_match.generation(session)
     with store.session() as session:
@@ -118,10 +108,10 @@ def test_every_change_moves_the_generation(store: Store, tmp_path: Path) -> None
 
 def test_a_typo_of_a_new_word_is_corrected_after_import(store: Store, tmp_path: Path) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Okapi Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Okapi Edition")])
     assert _codes(store, "zebrafinsh") == []
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: Zebrafinch Edition")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: Zebrafinch Edition")])
     # The cached dictionary noticed the change and now knows the new word.
     assert _codes(store, "zebrafinsh") == ["P586"]
 
@@ -139,7 +129,7 @@ def test_a_typo_of_a_new_word_is_corrected_after_import(store: Store, tmp_path: 
 )
 def test_clinical_code_lookup(store: Store, tmp_path: Path, system: str, code: str) -> None:
     with store.session() as session:
-        import_published(session, [_write(tmp_path, "Spinal Tap: At Home")])
+        import_published(session, [retitled_p586(tmp_path, "Spinal Tap: At Home")])
     with store.session(write=False) as session:
         found = search.by_clinical_code(session, system, code, "en")
         assert [(s.code, s.language) for s in found] == [("P586", "en")]
@@ -171,7 +161,7 @@ def test_spanish_words_are_found_without_their_accents(store: Store, tmp_path: P
     spanish = (LIBRARY_DIR / "P586.es.md").read_text(encoding="utf-8")
     title = 'title: "Punción lumbar: qué esperar en casa"'
     assert title in spanish
-    _write(tmp_path, "Spinal Tap: At Home")
+    retitled_p586(tmp_path, "Spinal Tap: At Home")
     (tmp_path / "P586.es.md").write_text(
         spanish.replace(title, 'title: "Cirugía de la columna: qué esperar en casa"'),
         encoding="utf-8",

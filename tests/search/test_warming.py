@@ -18,10 +18,8 @@ from caresheet.search import impacts, warming
 from caresheet.search import match as search_match
 from caresheet.store.db import Store
 from caresheet.web.app import create_app
-from helpers import import_published
+from helpers import import_published, publish_files, retitled_p586
 
-P586 = (LIBRARY_DIR / "P586.en.md").read_text(encoding="utf-8")
-TITLE_LINE = 'title: "Spinal Tap (Lumbar Puncture): What to Expect at Home"'
 QUERIES = ["spinal tap", "pain after surgery", "home care", "colonoscopia", "heart cath",
            "what to expect", "fever", "knee scope left"]
 
@@ -105,13 +103,8 @@ def test_the_thread_warms_again_after_another_process_changes_the_index(
     thread.start()
     try:
         _wait_for(lambda: _head_list(store, ("spinal", "tap")) is not None)
-        other = Store.open(sqlite_url)  # another process: its own pool and lists
-        path = tmp_path / "P586.en.md"
-        path.write_text(P586.replace(TITLE_LINE, 'title: "Spinal Tap: What to Expect"'),
-                        encoding="utf-8")
-        with other.session() as session:
-            import_published(session, [path])
-        other.close()
+        # Another process (another Store: its own pool and lists) publishes a new version.
+        publish_files(sqlite_url, [retitled_p586(tmp_path, "Spinal Tap: What to Expect")])
         # The change dropped every list; the thread notices and reads them again.
         _wait_for(lambda: _head_list(store, ("spinal", "tap")) is not None)
         fresh = _head_list(store, ("spinal", "tap"))
